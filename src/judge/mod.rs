@@ -1,0 +1,1 @@
+//! The judge: per-metric classification, weighted scoring, Kayenta compatibility and the report.

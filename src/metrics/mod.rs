@@ -1,0 +1,1 @@
+//! Metric ingestion: validated samples, series, baseline/canary pairs, NaN/gap policy and readers.

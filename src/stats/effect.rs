@@ -1,0 +1,1 @@
+//! Effect sizes of the canary relative to the baseline.

@@ -1,0 +1,1 @@
+//! Hodges-Lehmann shift estimate and confidence interval.
