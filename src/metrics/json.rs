@@ -114,7 +114,6 @@ pub(crate) fn special_float(s: &str) -> Option<f64> {
 }
 
 /// Parses a decimal number or a special spelling (see [`special_float`]).
-#[allow(dead_code)] // used by the Prometheus and CSV readers
 pub(crate) fn parse_float(s: &str) -> Option<f64> {
     // Rust's parser accepts "inf"/"nan" too, but also "infinity" only in some spellings; keep the
     // accepted set explicit and documented.

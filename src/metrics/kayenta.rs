@@ -16,7 +16,8 @@
 //! `null`, or one of the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (any case, optional sign,
 //! `"Inf"` also accepted). Gaps and infinities are kept as `f64::NAN` / `±inf` here; apply a
 //! [`NanPolicy`](crate::metrics::NanPolicy) with
-//! [`Sample::with_policy`](crate::metrics::Sample::with_policy) to get samples.
+//! [`Sample::with_policy`](crate::metrics::Sample::with_policy), or convert with
+//! [`MetricSetPair::to_pair`] and use [`MetricPair::clean`], to get samples.
 //!
 //! Only `name` and `values` (with both `control` and `experiment`) are required; `id`, `tags`,
 //! `scopes` and `attributes` may be absent or `null`, and unknown fields are ignored (Kayenta adds
@@ -41,6 +42,7 @@ use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::json::{LenientFloat, PathCtx};
+use super::series::{Instance, MetricPair, Series, Timestamps};
 use crate::error::Result;
 
 const FORMAT: &str = "kayenta";
@@ -91,6 +93,53 @@ pub struct Scope {
     /// Spacing of the values, milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step_millis: Option<i64>,
+}
+
+impl MetricSetPair {
+    /// Converts the pair to a [`MetricPair`]: one single-instance [`Series`] per side, on a
+    /// regular axis when that side's scope has both `startTimeMillis` and a positive
+    /// `stepMillis`, else with [`Timestamps::Unknown`].
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::{NanPolicy, kayenta::read_metric_set_pairs};
+    /// let pairs = read_metric_set_pairs(r#"[{"name": "m",
+    ///     "values": {"control": [1, "NaN", 3], "experiment": [2, 4]},
+    ///     "scopes": {"control": {"startTimeMillis": 0, "stepMillis": 1000}}}]"#)?;
+    /// let pair = pairs[0].to_pair();
+    /// assert_eq!(pair.baseline.gaps()[0].start_millis, Some(1000));
+    /// let cleaned = pair.clean(NanPolicy::Remove)?;
+    /// assert_eq!(cleaned.baseline.removed, 1);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn to_pair(&self) -> MetricPair {
+        let side = |key: &str, values: &[f64]| {
+            let timestamps = match self.scopes.get(key) {
+                Some(Scope {
+                    start_time_millis: Some(start_millis),
+                    step_millis: Some(step_millis),
+                    ..
+                }) if *step_millis > 0 => Timestamps::Regular {
+                    start_millis: *start_millis,
+                    step_millis: *step_millis,
+                },
+                _ => Timestamps::Unknown,
+            };
+            Series {
+                timestamps,
+                instances: vec![Instance {
+                    id: String::new(),
+                    values: values.to_vec(),
+                }],
+            }
+        };
+        MetricPair {
+            metric: self.name.clone(),
+            tags: self.tags.clone(),
+            baseline: side("control", &self.values.control),
+            canary: side("experiment", &self.values.experiment),
+        }
+    }
 }
 
 /// Reads a JSON array of Kayenta metric-set pairs (a single pair object is also accepted).

@@ -2,7 +2,13 @@
 //!
 //! - [`Sample`], [`NanPolicy`], [`Cleaned`]: a validated sample of finite values, and the explicit
 //!   policy that turns raw values (with NaN gaps and infinities) into one, recording what it did.
+//! - [`Series`], [`MetricPair`]: a metric's time series per group (instances x steps, NaN gaps,
+//!   timestamps or start + step) and the baseline/canary pair with its tags;
+//!   [`MetricPair::clean`] applies the policy per side and records it.
 //! - [`kayenta`]: Kayenta metric-set pairs (JSON).
+//! - [`prometheus`]: Prometheus HTTP API `query_range` responses, paired by a label.
+//! - [`csv`]: CSV files in long (`metric,group,timestamp,value[,instance]`) and wide
+//!   (`timestamp,baseline,canary`) layout.
 //!
 //! Every reader is pure: it parses a `&str`, a `&[u8]` or a caller-supplied [`std::io::Read`],
 //! and never touches the network or the file system. Errors are
@@ -14,12 +20,16 @@ use std::io::Read;
 
 use crate::error::{Error, Location, Result};
 
+pub mod csv;
 mod json;
 pub mod kayenta;
+pub mod prometheus;
 mod sample;
+pub mod series;
 
 pub use kayenta::{MetricSetPair, PairValues, Scope, read_metric_set_pairs};
 pub use sample::{Cleaned, NanPolicy, Sample, Summary, count_finite};
+pub use series::{CleanedPair, Gap, Instance, MetricPair, Series, Timestamps};
 
 /// Checks that `bytes` are UTF-8, reporting the line and column of the first bad byte.
 pub(crate) fn utf8<'a>(format: &'static str, bytes: &'a [u8]) -> Result<&'a str> {
