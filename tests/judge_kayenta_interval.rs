@@ -29,7 +29,10 @@ struct Expected {
 
 #[test]
 fn every_r_interval_case() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/reference/kayenta_interval");
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/reference/kayenta_interval"
+    );
     let mut failures = Vec::new();
     let mut count = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -59,7 +62,12 @@ fn every_r_interval_case() {
         }
     }
     assert!(count > 0);
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// shared/spec/kayenta.md, "Public reference outcomes": experiment [10,20,30,40], control

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use Classification::{High, Low, Nodata, Pass};
 use canary_analysis::judge::config::Thresholds;
 use canary_analysis::judge::multi::{OptionalThresholds, final_passed};
 use canary_analysis::judge::result::{Classification, MetricResult};
 use canary_analysis::judge::score::{score_default, score_kayenta, simple_result};
-use Classification::{High, Low, Nodata, Pass};
 
 fn r(c: Classification, group: &str) -> MetricResult {
     simple_result("m", c, &[group], false)
@@ -35,7 +35,12 @@ fn kayenta_scorer_cases_from_the_spec() {
             vec![],
             100.0,
         ),
-        ("{Pass, High}", vec![r(Pass, "g1"), r(High, "g1")], vec![], 50.0),
+        (
+            "{Pass, High}",
+            vec![r(Pass, "g1"), r(High, "g1")],
+            vec![],
+            50.0,
+        ),
         (
             "{Pass, High, Low}",
             vec![r(Pass, "g1"), r(High, "g1"), r(Low, "g1")],
@@ -60,9 +65,24 @@ fn kayenta_scorer_cases_from_the_spec() {
             vec![("g1", 50.0), ("g2", 50.0)],
             50.0,
         ),
-        ("{Pass, High critical}", vec![r(Pass, "g1"), crit(High, "g1")], vec![], 0.0),
-        ("{Low, Pass critical}", vec![r(Low, "g1"), crit(Pass, "g1")], vec![], 50.0),
-        ("{Pass, Nodata critical}", vec![r(Pass, "g1"), crit(Nodata, "g1")], vec![], 0.0),
+        (
+            "{Pass, High critical}",
+            vec![r(Pass, "g1"), crit(High, "g1")],
+            vec![],
+            0.0,
+        ),
+        (
+            "{Low, Pass critical}",
+            vec![r(Low, "g1"), crit(Pass, "g1")],
+            vec![],
+            50.0,
+        ),
+        (
+            "{Pass, Nodata critical}",
+            vec![r(Pass, "g1"), crit(Nodata, "g1")],
+            vec![],
+            0.0,
+        ),
         (
             "weights {15, 85}: g1 {High, Low, Pass}, g2 {High}",
             vec![r(High, "g1"), r(Low, "g1"), r(Pass, "g1"), r(High, "g2")],
@@ -92,7 +112,11 @@ fn kayenta_final_verdict_cases_from_the_spec() {
     ];
     for (last, marginal, pass, expected) in cases {
         let t = OptionalThresholds { pass, marginal };
-        assert_eq!(final_passed(last, &t), expected, "({last}, {marginal:?}, {pass:?})");
+        assert_eq!(
+            final_passed(last, &t),
+            expected,
+            "({last}, {marginal:?}, {pass:?})"
+        );
     }
 }
 
@@ -106,10 +130,20 @@ fn default_scorer_does_not_count_an_empty_group_as_100() {
     let (groups, d, coverage) = score_default(&results, &BTreeMap::new(), &t);
     assert_eq!(coverage, 0.5);
     assert_eq!(d.classification.as_str(), "Marginal");
-    assert!(groups.iter().any(|g| g.no_data && g.classification == "Nodata"));
+    assert!(
+        groups
+            .iter()
+            .any(|g| g.no_data && g.classification == "Nodata")
+    );
     // A critical regression fails in both.
     let results = vec![r(Pass, "g1"), crit(High, "g1")];
-    assert_eq!(score_default(&results, &BTreeMap::new(), &t).1.classification.as_str(), "Fail");
+    assert_eq!(
+        score_default(&results, &BTreeMap::new(), &t)
+            .1
+            .classification
+            .as_str(),
+        "Fail"
+    );
 }
 
 #[test]

@@ -349,9 +349,9 @@ fn continuous_tests(
                 side: "increase".into(),
                 p_value: exceedance_p(n, m, k),
                 adjusted_p_value: None,
-                effect: k as f64,
+                effect: excess,
                 effect_name: format!(
-                    "canary points above the baseline max {bmax:.6} (median excess {excess:.6})"
+                    "{k} canary points above the baseline max {bmax:.6}, their median excess"
                 ),
                 threshold: delta,
                 regression: false,
@@ -375,9 +375,9 @@ fn continuous_tests(
                 side: "decrease".into(),
                 p_value: exceedance_p(n, m, k),
                 adjusted_p_value: None,
-                effect: k as f64,
+                effect: excess,
                 effect_name: format!(
-                    "canary points below the baseline min {bmin:.6} (median excess {excess:.6})"
+                    "{k} canary points below the baseline min {bmin:.6}, their median shortfall"
                 ),
                 threshold: delta,
                 regression: false,

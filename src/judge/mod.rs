@@ -41,7 +41,7 @@ pub mod config;
 pub mod default;
 pub mod kayenta;
 pub mod multi;
-// pub mod report;
+pub mod report;
 pub mod result;
 pub mod score;
 
@@ -212,6 +212,46 @@ pub fn judge_values(
             })
         }
     }
+}
+
+/// Judges a canary from Kayenta metric-set pairs (`control` = baseline, `experiment` = canary).
+///
+/// # Errors
+/// As [`judge_values`].
+///
+/// # Example
+/// ```
+/// use canary_analysis::judge::{judge, Mode};
+/// use canary_analysis::judge::config::{CanaryConfig, Thresholds};
+/// use canary_analysis::metrics::read_metric_set_pairs;
+/// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "errors", "groups": ["g"],
+///     "analysisConfigurations": {"canary": {"direction": "increase", "kind": "count"}}}]}"#)?;
+/// let pairs = read_metric_set_pairs(r#"[{"name": "errors",
+///     "values": {"control": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+///                "experiment": [1, 2, 1, 0, 3, 1, 2, 1, 1, 2, 1, 1]}}]"#)?;
+/// let r = judge(&cfg, &pairs, &Thresholds::new(95.0, 75.0)?, Mode::Default)?;
+/// assert_eq!(r.results[0].classification.as_str(), "High");
+/// let k = judge(&cfg, &pairs, &Thresholds::new(95.0, 75.0)?, Mode::Kayenta)?;
+/// assert_eq!(k.score.classification.as_str(), "Fail");
+/// # Ok::<(), canary_analysis::Error>(())
+/// ```
+pub fn judge(
+    config: &CanaryConfig,
+    pairs: &[crate::metrics::MetricSetPair],
+    thresholds: &Thresholds,
+    mode: Mode,
+) -> Result<CanaryJudgeResult> {
+    let values: Vec<MetricValues<'_>> = pairs
+        .iter()
+        .map(|p| MetricValues {
+            name: &p.name,
+            id: p.id.as_deref(),
+            tags: Some(&p.tags),
+            control: &p.values.control,
+            experiment: &p.values.experiment,
+        })
+        .collect();
+    judge_values(config, &values, thresholds, mode)
 }
 
 /// A result skeleton carrying the metric's identity, groups, muted flag and stats.
