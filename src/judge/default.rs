@@ -37,10 +37,15 @@
 //!
 //! **False-alarm control across the metrics of one canary: Holm's step-down procedure** (Holm
 //! 1979) over every test of every unmuted metric with data, at family-wise level `alpha`
-//! (`judgeConfigurations.alpha`, default 0.05). Holm controls the family-wise error rate under
+//! (`judgeConfigurations.alpha`, default 0.03). Holm controls the family-wise error rate under
 //! any dependence between metrics (Benjamini-Hochberg would only control the false discovery
 //! rate, and only under positive dependence); a canary decision needs the probability of any
-//! false alarm, so Holm is the right target. Muted metrics are tested at level `alpha` on their
+//! false alarm, so Holm is the right target. Why 0.03: Holm holds the family-wise rate at or just
+//! under `alpha`, so a 5% false-fail target measured on a few hundred canaries needs headroom;
+//! and a smaller `alpha` would lose short canaries: with 10 points per side, "7 of 10 canary
+//! points at 100x" has the exact permutation p-value `C(10, 7) / C(20, 7) = 0.00155` under any
+//! permutation test, so with 18 tests in the family it is detectable only for `alpha >= 0.028`.
+//! Muted metrics are tested at level `alpha` on their
 //! own and do not enter the family.
 //!
 //! **Insufficient data.** When even complete separation (`p = 1 / C(n + m, m)`, doubled for a
