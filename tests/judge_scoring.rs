@@ -25,7 +25,8 @@ fn score(results: &[MetricResult], weights: &[(&str, f64)]) -> f64 {
 
 #[test]
 fn kayenta_scorer_cases_from_the_spec() {
-    let cases: Vec<(&str, Vec<MetricResult>, Vec<(&str, f64)>, f64)> = vec![
+    type Case<'a> = (&'a str, Vec<MetricResult>, Vec<(&'a str, f64)>, f64);
+    let cases: Vec<Case<'_>> = vec![
         ("1 Pass", vec![r(Pass, "g1")], vec![], 100.0),
         ("1 High", vec![r(High, "g1")], vec![], 0.0),
         ("1 Nodata", vec![r(Nodata, "g1")], vec![], 0.0),

@@ -60,6 +60,7 @@
 
 use statrs::function::beta::beta_reg;
 use statrs::function::erf::erfc;
+use statrs::function::gamma::ln_gamma;
 
 use crate::judge::config::{Direction, JudgeSettings, MetricConfig, MetricKind};
 use crate::judge::kayenta::{mean_ratio, prepare};
@@ -89,12 +90,26 @@ fn median_sorted(v: &[f64]) -> f64 {
     }
 }
 
-/// `ln C(n, k)` by summing logs (exact enough for the bounds it serves).
+/// `ln C(n, k)` from log-gamma.
 fn ln_choose(n: usize, k: usize) -> f64 {
-    let k = k.min(n - k);
-    (0..k)
-        .map(|i| ((n - i) as f64).ln() - ((i + 1) as f64).ln())
-        .sum()
+    ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
+}
+
+/// Sorts finite values ascending through order-preserving integer keys (faster than comparing
+/// floats; `-0.0` sorts before `0.0`, which every use here treats as equal).
+pub(crate) fn sort_finite(v: &mut [f64]) {
+    let mut keys: Vec<u64> = v
+        .iter()
+        .map(|x| {
+            let b = x.to_bits();
+            if b >> 63 == 1 { !b } else { b | (1 << 63) }
+        })
+        .collect();
+    keys.sort_unstable();
+    for (x, k) in v.iter_mut().zip(keys) {
+        let b = if k >> 63 == 1 { k & !(1 << 63) } else { !k };
+        *x = f64::from_bits(b);
+    }
 }
 
 /// Smallest equal size `n` per side with `sides / C(2n, n) <= level`.
@@ -147,8 +162,8 @@ pub(crate) fn classify_all(
         let s = &mc.analysis_configurations.canary;
         let mut control = prepare(m.control, s);
         let mut experiment = prepare(m.experiment, s);
-        control.sort_unstable_by(f64::total_cmp);
-        experiment.sort_unstable_by(f64::total_cmp);
+        sort_finite(&mut control);
+        sort_finite(&mut experiment);
         let cs = SideStats::of(&control);
         let es = SideStats::of(&experiment);
         let mut r = base_result(m, mc, cs, es);
@@ -545,4 +560,30 @@ fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool) {
         r.analysis.n_baseline,
         r.analysis.n_canary
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_sort_matches_total_order() {
+        let mut v = vec![3.5, -1.0, 0.0, -0.0, 1e300, -1e-300, 2.0, -7.25, 3.5];
+        let mut w = v.clone();
+        sort_finite(&mut v);
+        w.sort_unstable_by(f64::total_cmp);
+        assert_eq!(
+            v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            w.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn ln_choose_and_points_needed() {
+        assert!((ln_choose(20, 10) - 184_756f64.ln()).abs() < 1e-9);
+        // 1 / C(12, 6) = 1 / 924 <= 0.05 / 20 = 1 / 400 but 1 / C(10, 5) = 1 / 252 is not.
+        assert_eq!(points_needed(0.05 / 20.0, 1.0), 6);
+        // Rosenbaum: P(E >= 7) for n = m = 10 is C(10, 7) / C(20, 7) = 120 / 77520.
+        assert!((exceedance_p(10, 10, 7) - 120.0 / 77_520.0).abs() < 1e-15);
+    }
 }

@@ -145,8 +145,9 @@ pub fn judge_values(
         .iter()
         .map(|m| (*m, by_name[m.name], true))
         .collect();
+    let present: std::collections::BTreeSet<&str> = metrics.iter().map(|m| m.name).collect();
     for mc in &config.metrics {
-        if !metrics.iter().any(|m| m.name == mc.name) {
+        if !present.contains(mc.name.as_str()) {
             inputs.push((MetricValues::new(&mc.name, empty, empty), mc, false));
         }
     }

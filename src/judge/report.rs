@@ -49,22 +49,27 @@ fn class_color(c: Classification) -> &'static str {
     }
 }
 
+/// About four significant digits, trailing zeros trimmed.
 fn fmt_num(x: f64) -> String {
     if !x.is_finite() {
         return format!("{x}");
     }
     let a = x.abs();
     if a != 0.0 && !(1e-3..1e6).contains(&a) {
-        format!("{x:.3e}")
-    } else {
-        let s = format!("{x:.4}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
-        if s.is_empty() || s == "-" {
-            "0".into()
-        } else {
-            s.into()
-        }
+        return format!("{x:.3e}");
     }
+    let decimals = if a == 0.0 {
+        0
+    } else {
+        (3 - a.log10().floor() as i32).clamp(0, 6) as usize
+    };
+    let s = format!("{x:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &s
+    };
+    if s == "-0" { "0".into() } else { s.into() }
 }
 
 /// Empirical CDFs of baseline and canary as one SVG.
