@@ -15,7 +15,14 @@ use canary_analysis::stats::bootstrap::{
 };
 use serde_json::Value;
 
-const SEED: u64 = 0x5EED_B007;
+/// The fixed seed; `BOOTSTRAP_REFERENCE_SEED=<u64>` overrides it (to check that agreement does
+/// not hinge on one seed).
+fn seed() -> u64 {
+    std::env::var("BOOTSTRAP_REFERENCE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5EED_B007)
+}
 
 fn folder() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reference/bootstrap")
@@ -87,7 +94,7 @@ fn run(case: &Value) -> Result<(), String> {
         .resamples(resamples)
         .confidence(confidence)
         .method(method)
-        .seed(SEED);
+        .seed(seed());
     let result = match (statistic, samples.as_slice()) {
         ("mean", [x]) => bootstrap(x, Statistic::Mean, &opts),
         ("median", [x]) => bootstrap(x, Statistic::Median, &opts),

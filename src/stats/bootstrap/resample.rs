@@ -204,6 +204,31 @@ mod tests {
     }
 
     #[test]
+    fn fill_equals_a_sequential_walk_over_the_block_streams() {
+        // whatever runs the blocks (rayon or the serial loop), slot k holds draw k % BLOCK of
+        // block k / BLOCK's stream
+        let n = 1000;
+        for resamples in [1, BLOCK - 1, BLOCK, 5 * BLOCK + 3] {
+            let mut got = vec![0.0; resamples];
+            fill(
+                &mut got,
+                77,
+                || (),
+                |s, _| s.index(n) as f64 + f64::from(s.next_u32() % 3),
+            );
+            let mut want = Vec::new();
+            for mut s in block_streams(77, resamples) {
+                for _ in 0..BLOCK {
+                    if want.len() < resamples {
+                        want.push(s.index(n) as f64 + f64::from(s.next_u32() % 3));
+                    }
+                }
+            }
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
     fn u64_path_stays_in_range() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
         let n = (1u64 << 40) + 12345;
