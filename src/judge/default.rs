@@ -7,9 +7,13 @@
 //!   [`score`](crate::judge::score)) instead of counting 100.
 //! - **Continuous metrics** (`kind: continuous`, the default) get two kinds of test, one-sided in
 //!   the configured direction (both sides for `either`):
-//!   1. *Location*: the Mann-Whitney U test (tie-corrected normal approximation with continuity
-//!      correction; `scipy.stats.mannwhitneyu(..., method="asymptotic")`), with the shift
-//!      estimated by the difference of the medians `median(canary) - median(baseline)`.
+//!   1. *Location*: the Mann-Whitney U test ([`crate::stats::mann_whitney`]; exact when there
+//!      are no ties and `n_b n_c <= 2500` ([`EXACT_MAX_PAIRS`]), else the tie-corrected normal
+//!      approximation with continuity correction), with the shift estimated by the
+//!      Hodges-Lehmann estimator and its `1 - alpha` interval ([`crate::stats::hodges_lehmann`])
+//!      when `n_b n_c <= 40000` ([`HL_MAX_PAIRS`]), else by the difference of medians (the
+//!      Hodges-Lehmann selection costs about 3 ms per metric at 1000 vs 1000, which the 10 ms
+//!      budget for 100 metrics cannot afford).
 //!   2. *Tail/spread*: Rosenbaum's exceedance test (Rosenbaum 1954, "Tables for a nonparametric
 //!      test of location"): `E` = canary points strictly above the baseline maximum (below the
 //!      minimum for a decrease). Under exchangeability `P(E >= k) = C(m, k) / C(n + m, k)`
@@ -66,7 +70,10 @@ use crate::judge::config::{Direction, JudgeSettings, MetricConfig, MetricKind};
 use crate::judge::kayenta::{mean_ratio, prepare};
 use crate::judge::result::{Classification, MetricResult, SideStats, TestOutcome};
 use crate::judge::{MetricValues, base_result};
+use crate::stats::hodges_lehmann::{HodgesLehmannOptions, hodges_lehmann};
+use crate::stats::mann_whitney::{MannWhitneyOptions, mann_whitney_rank_sum};
 use crate::stats::rank::rank_sum_sorted;
+use crate::stats::{Alternative, Method};
 
 /// One test before the multiplicity adjustment.
 #[derive(Debug, Clone)]
@@ -125,22 +132,14 @@ fn exceedance_p(n: usize, m: usize, k: usize) -> f64 {
     (0..k).fold(1.0, |p, i| p * (m - i) as f64 / (n + m - i) as f64)
 }
 
-/// Mann-Whitney one-sided p-values (greater, less) of sorted samples, tie-corrected normal
-/// approximation with continuity correction. `None` when every value is tied.
-fn mann_whitney_sides(b: &[f64], c: &[f64]) -> Option<(f64, f64, f64)> {
-    let rs = rank_sum_sorted(c, b);
-    let (n, m) = (b.len() as f64, c.len() as f64);
-    let nn = n + m;
-    let var = n * m / 12.0 * ((nn + 1.0) - rs.tie_term / (nn * (nn - 1.0)));
-    if var <= 0.0 || !var.is_finite() {
-        return None;
-    }
-    let s = var.sqrt();
-    let mu = n * m / 2.0;
-    let greater = normal_sf((rs.u_x - mu - 0.5) / s);
-    let less = normal_sf((rs.u_y() - mu - 0.5) / s);
-    Some((greater, less, rs.u_x))
-}
+/// Largest `n_baseline * n_canary` for which the location shift is the Hodges-Lehmann estimate
+/// with its interval; above it, the difference of medians (the Hodges-Lehmann selection would
+/// dominate the judge's cost: about 3 ms per metric at 1000 vs 1000).
+pub const HL_MAX_PAIRS: usize = 40_000;
+
+/// Largest `n_baseline * n_canary` for which the Mann-Whitney p-value is exact (no ties);
+/// above it, the tie-corrected normal approximation with continuity correction.
+pub const EXACT_MAX_PAIRS: usize = 2_500;
 
 /// Everything the default judge needs from one metric, computed once.
 struct Prepared {
@@ -318,19 +317,44 @@ fn continuous_tests(
         b.iter().map(|v| v.abs()).sum::<f64>() / n as f64
     };
     let delta = settings.margin * scale;
-    let shift = median_sorted(c) - med_b;
+    let rs = rank_sum_sorted(c, b);
+    let method = if !rs.has_ties() && n * m <= EXACT_MAX_PAIRS {
+        Method::Exact
+    } else {
+        Method::Asymptotic
+    };
+    let mut shift = median_sorted(c) - med_b;
+    let mut shift_name = "shift (difference of medians)";
+    if n * m <= HL_MAX_PAIRS {
+        let opts = HodgesLehmannOptions::new()
+            .confidence(1.0 - settings.alpha)
+            .method(method);
+        if let Ok(hl) = hodges_lehmann(b, c, &opts) {
+            shift = hl.estimate;
+            shift_name = "shift (Hodges-Lehmann)";
+            r.analysis.lower = Some(hl.lower);
+            r.analysis.upper = Some(hl.upper);
+            r.analysis.confidence = Some(hl.confidence);
+        }
+    }
     r.analysis.estimate = Some(shift);
     r.analysis.band = Some(delta);
     r.analysis.effect = Some(r.result_metadata.ratio);
     // 1. Location.
-    let (pg, pl) = match mann_whitney_sides(b, c) {
-        Some((g, l, _)) => (g, l),
-        None => (1.0, 1.0),
+    let alternative = match direction {
+        Direction::Increase => Alternative::Greater,
+        Direction::Decrease => Alternative::Less,
+        _ => Alternative::TwoSided,
     };
-    let (p_loc, side, increase) = match direction {
-        Direction::Increase => (pg, "increase", true),
-        Direction::Decrease => (pl, "decrease", false),
-        _ => ((2.0 * pg.min(pl)).min(1.0), "either", shift >= 0.0),
+    let opts = MannWhitneyOptions::new()
+        .alternative(alternative)
+        .method(method);
+    // Every value tied (no spread at all) is no evidence of a shift: p = 1.
+    let p_loc = mann_whitney_rank_sum(&rs, &opts).map_or(1.0, |t| t.p_value);
+    let (side, increase) = match direction {
+        Direction::Increase => ("increase", true),
+        Direction::Decrease => ("decrease", false),
+        _ => ("either", shift >= 0.0),
     };
     let practical = if increase {
         shift > delta
@@ -345,7 +369,7 @@ fn continuous_tests(
             p_value: p_loc,
             adjusted_p_value: None,
             effect: shift,
-            effect_name: "shift (difference of medians)".into(),
+            effect_name: shift_name.into(),
             threshold: if increase { delta } else { -delta },
             regression: false,
         },
