@@ -30,7 +30,7 @@
 //!   margin, relative to the baseline (see [`crate::judge::default`]).
 //!
 //! [`CanaryConfig::from_json`] parses and validates; validation errors are
-//! [`Error::Config`](crate::Error::Config) naming the JSON path.
+//! [`crate::Error::Config`] naming the JSON path.
 
 use std::collections::BTreeMap;
 

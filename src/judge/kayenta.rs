@@ -233,7 +233,7 @@ fn w_stat(x: &[f64], y: &[f64], d: f64) -> Result<f64> {
 /// (`(U - nx*ny/2 - 0.5*sign(U - nx*ny/2)) / sigma(d)`, sigma tie-corrected at `d`), the bracket
 /// is `[min x - max y, max x - min y]`; the lower end solves `W(d) = z_{1-alpha/2}`, the upper
 /// `W(d) = -z_{1-alpha/2}`, each returning the bracket end when `W` there is already past the
-/// target (R's shortcut), else the root by [`zeroin`] at tolerance 1e-4. The estimate solves
+/// target (R's shortcut), else the root by R's `zeroin` (Brent) at tolerance 1e-4. The estimate solves
 /// `W(d) = 0` on the same bracket, **with** the continuity correction (R >= 4 drops it; Kayenta
 /// does not).
 ///

@@ -9,9 +9,9 @@
 //!   spread and tail regressions, sparse errors against a zero baseline, false alarms from many
 //!   metrics, low-data canaries, and groups without data counted as 100.
 //!
-//! Input: a Kayenta [`CanaryConfig`](config::CanaryConfig), the metric data (baseline =
+//! Input: a Kayenta [`config::CanaryConfig`], the metric data (baseline =
 //! Kayenta's `control`, canary = Kayenta's `experiment`, NaN marking gaps) and the
-//! [`Thresholds`](config::Thresholds). Output: a [`CanaryJudgeResult`](result::CanaryJudgeResult)
+//! [`config::Thresholds`]. Output: a [`result::CanaryJudgeResult`]
 //! with Kayenta's field names plus ours; [`report::render_html`] turns it into a page.
 //!
 //! Each metric-set pair is matched to its metric config by name; several pairs may share a
