@@ -23,6 +23,7 @@ use crate::error::{Error, Location, Result};
 pub mod csv;
 mod json;
 pub mod kayenta;
+mod prom_fast;
 pub mod prometheus;
 mod sample;
 pub mod series;
