@@ -94,6 +94,12 @@ impl Sample {
         Self::named("sample", values)
     }
 
+    /// Wraps values already known to be non-empty and finite.
+    pub(crate) fn from_checked(values: Vec<f64>) -> Sample {
+        debug_assert!(!values.is_empty() && values.iter().all(|v| v.is_finite()));
+        Sample { values }
+    }
+
     /// Like [`Sample::new`], with `metric` naming the sample in errors.
     pub(crate) fn named(metric: &str, values: Vec<f64>) -> Result<Sample> {
         if values.is_empty() {
