@@ -402,3 +402,189 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod equivalence {
+    use proptest::prelude::*;
+
+    use super::parse;
+    use crate::metrics::prometheus::parse_query_range_serde;
+
+    fn ws() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(&["", "", "", " ", "\n", " \t\r\n "][..])
+    }
+
+    /// Formats a time in ms as Prometheus might (or as a hand-written document might).
+    fn format_ts(ms: i64, form: u8) -> String {
+        let (s, f) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+        match form % 6 {
+            0 if f == 0 => s.to_string(),
+            0 | 1 => format!("{s}.{f:03}"),
+            2 => format!("{:e}", ms as f64 / 1000.0),
+            3 => format!("{s}.{f:03}4999"),
+            4 => format!("{s}.{f:03}5001"),
+            _ => format!("{}", ms as f64 / 1000.0),
+        }
+    }
+
+    fn valid_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<f64>().prop_map(|v| format!("{v}")),
+            any::<f64>().prop_map(|v| format!("{v:e}")),
+            (any::<u32>(), 0u32..12)
+                .prop_map(|(m, k)| format!("{}", m as f64 / 10f64.powi(k as i32))),
+            (0u64..10_000_000_000_000_000_000).prop_map(|m| format!("{m}.5")),
+            prop::sample::select(
+                &[
+                    "NaN", "+Inf", "-Inf", "Inf", "-0", "0.0", "-.5", "5.", "1e400"
+                ][..]
+            )
+            .prop_map(str::to_owned),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<f64>().prop_map(|v| format!("{v}")),
+            any::<f64>().prop_map(|v| format!("{v:e}")),
+            (any::<u32>(), 0u32..12)
+                .prop_map(|(m, k)| format!("{}", m as f64 / 10f64.powi(k as i32))),
+            (0u64..10_000_000_000_000_000_000).prop_map(|m| format!("{m}.5")),
+            prop::sample::select(
+                &[
+                    "NaN", "+Inf", "-Inf", "Inf", "-0", "0.0", "-.5", "5.", "1e400", "x", "", "-"
+                ][..]
+            )
+            .prop_map(str::to_owned),
+        ]
+    }
+
+    fn document() -> impl Strategy<Value = String> {
+        document_with(value().boxed())
+    }
+
+    fn document_with(value: BoxedStrategy<String>) -> impl Strategy<Value = String> {
+        let point = (ws(), 1i64..100_000, any::<u8>(), ws(), value, ws());
+        let series = (
+            prop::collection::vec(
+                (
+                    prop::sample::select(&["a", "b", "__name__", "version"][..]),
+                    prop::sample::select(&["x", "y", "baseline", "canary"][..]),
+                ),
+                0..3,
+            ),
+            prop::collection::vec(point, 0..6),
+            ws(),
+            0i64..4_000_000_000_000,
+        );
+        (
+            prop::collection::vec(series, 0..4),
+            ws(),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(series, w, warn, data_first)| {
+                let result: Vec<String> = series
+                    .into_iter()
+                    .map(|(labels, points, w2, start)| {
+                        let labels: Vec<String> = labels
+                            .iter()
+                            .map(|(k, v)| format!("\"{k}\":{w2}\"{v}\""))
+                            .collect();
+                        let mut ms = start;
+                        let points: Vec<String> = points
+                            .into_iter()
+                            .map(|(a, step, form, b, v, c)| {
+                                ms += step;
+                                format!("{a}[{},{b}\"{v}\"{c}]", format_ts(ms, form))
+                            })
+                            .collect();
+                        format!(
+                            "{{\"metric\":{{{}}},{w2}\"values\":[{}]}}",
+                            labels.join(","),
+                            points.join(",")
+                        )
+                    })
+                    .collect();
+                let data = format!(
+                    "\"data\":{w}{{\"resultType\":\"matrix\",\"result\":[{}]}}",
+                    result.join(",")
+                );
+                let status = "\"status\":\"success\"".to_owned();
+                let mut parts = if data_first {
+                    vec![data, status]
+                } else {
+                    vec![status, data]
+                };
+                if warn {
+                    parts.push("\"warnings\":[\"w\"]".to_owned());
+                }
+                format!("{w}{{{}}}{w}", parts.join(&format!(",{w}")))
+            })
+    }
+
+    fn same(a: &[super::PromSeries], b: &[super::PromSeries]) -> bool {
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| {
+                x.labels == y.labels
+                    && x.timestamps_millis == y.timestamps_millis
+                    && x.values.len() == y.values.len()
+                    && x.values
+                        .iter()
+                        .zip(&y.values)
+                        .all(|(p, q)| p.to_bits() == q.to_bits())
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever the fast path accepts, the serde path accepts with bit-identical output.
+        #[test]
+        fn fast_path_agrees_with_serde(doc in document()) {
+            let slow = parse_query_range_serde(&doc);
+            if let Some(fast) = parse(&doc) {
+                let slow = slow.expect("the fast path accepted a document the serde path rejects");
+                prop_assert!(same(&fast, &slow), "{doc}");
+            }
+        }
+
+        /// Mutated documents: the fast path never accepts what the serde path rejects.
+        #[test]
+        fn fast_path_never_accepts_more(doc in document(), cut in any::<usize>(), byte in prop::sample::select(&b"[]{},:\"0.-e "[..])) {
+            let mut bytes = doc.into_bytes();
+            let i = cut % (bytes.len() + 1);
+            bytes.insert(i, byte);
+            if let Ok(doc) = String::from_utf8(bytes)
+                && let Some(fast) = parse(&doc)
+            {
+                let slow = parse_query_range_serde(&doc).expect("fast accepted, serde rejected");
+                prop_assert!(same(&fast, &slow), "{doc}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Valid documents without escapes always take the fast path (so the agreement above is
+        /// exercised), unless their labels repeat a key.
+        #[test]
+        fn valid_documents_take_the_fast_path(doc in document_with(valid_value().boxed())) {
+            let slow = parse_query_range_serde(&doc);
+            let fast = parse(&doc);
+            if !doc.contains("\"a\":\"x\",\"a\"") {
+                prop_assert!(slow.is_ok(), "{doc}: {slow:?}");
+            }
+            if let (Ok(slow), Some(fast)) = (&slow, &fast) {
+                prop_assert!(same(fast, slow), "{doc}");
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_generated_documents_take_the_fast_path() {
+        let doc = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"x"},"values":[[1795424400,"1.25"],[1795424415.5,"NaN"],[1795424430,"1e-3"]]}]}}"#;
+        assert!(parse(doc).is_some());
+    }
+}
