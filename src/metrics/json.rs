@@ -113,8 +113,53 @@ pub(crate) fn special_float(s: &str) -> Option<f64> {
     }
 }
 
+/// Exact powers of ten representable in `f64`.
+pub(crate) const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Clinger's fast path: a plain decimal `[-+]digits[.digits]` with at most 15 significant digits
+/// is `m / 10^k` with `m < 2^53` and `10^k` both exact, so one IEEE division gives the correctly
+/// rounded result, the same as `str::parse`. Returns `None` for anything else.
+#[inline]
+fn fast_decimal(s: &[u8]) -> Option<f64> {
+    let (neg, b) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut m: u64 = 0;
+    let mut digits = 0usize;
+    let mut frac = 0usize;
+    let mut seen_dot = false;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                m = m * 10 + u64::from(c - b'0');
+                digits += 1;
+                frac += usize::from(seen_dot);
+                if digits > 15 {
+                    return None;
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => return None,
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let v = m as f64 / POW10[frac];
+    Some(if neg { -v } else { v })
+}
+
 /// Parses a decimal number or a special spelling (see [`special_float`]).
+#[inline]
 pub(crate) fn parse_float(s: &str) -> Option<f64> {
+    if let Some(v) = fast_decimal(s.as_bytes()) {
+        return Some(v);
+    }
     // Rust's parser accepts "inf"/"nan" too, but also "infinity" only in some spellings; keep the
     // accepted set explicit and documented.
     let b = s.as_bytes();
@@ -182,5 +227,31 @@ mod tests {
         assert_eq!(parse_float(""), None);
         assert_eq!(parse_float("-"), None);
         assert_eq!(parse_float("1.2.3"), None);
+        assert_eq!(parse_float("."), None);
+        assert_eq!(parse_float("5."), Some(5.0));
+    }
+
+    #[test]
+    fn fast_decimal_agrees_with_std_parse() {
+        // The fast path must be bit-identical to the correctly rounded std parser.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = 1 + (x % 15) as usize;
+            let m = x % 10u64.pow(digits as u32);
+            let mut s = format!("{m:0digits$}");
+            let dot = (x >> 40) as usize % (digits + 1);
+            if dot < digits {
+                s.insert(dot, '.');
+            }
+            if (x >> 50) & 1 == 1 {
+                s.insert(0, '-');
+            }
+            let want: f64 = s.parse().unwrap();
+            let got = fast_decimal(s.as_bytes()).unwrap();
+            assert_eq!(got.to_bits(), want.to_bits(), "{s}");
+        }
     }
 }

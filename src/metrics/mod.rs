@@ -7,6 +7,8 @@
 //!   [`MetricPair::clean`] applies the policy per side and records it.
 //! - [`kayenta`]: Kayenta metric-set pairs (JSON).
 //! - [`prometheus`]: Prometheus HTTP API `query_range` responses, paired by a label.
+//! - [`ndarray`]: `ArrayView1`/`ArrayView2` (instances x time), borrowed without a copy when
+//!   contiguous and clean.
 //! - [`csv`]: CSV files in long (`metric,group,timestamp,value[,instance]`) and wide
 //!   (`timestamp,baseline,canary`) layout.
 //!
@@ -23,6 +25,8 @@ use crate::error::{Error, Location, Result};
 pub mod csv;
 mod json;
 pub mod kayenta;
+pub mod ndarray;
+mod prom_fast;
 pub mod prometheus;
 mod sample;
 pub mod series;

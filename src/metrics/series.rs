@@ -17,8 +17,9 @@
 //!   a grid longer than [`MAX_GRID_STEPS`];
 //! - without one, the step is inferred as the greatest common divisor of the offsets of all
 //!   timestamps from the earliest; the grid is used if it has at most `4 n + 1024` steps (`n` the
-//!   number of distinct timestamps), otherwise (irregular timestamps) the axis is the sorted
-//!   union of the timestamps ([`Timestamps::Explicit`]).
+//!   number of points of the pair, all instances and both sides) and at most
+//!   [`MAX_GRID_STEPS`], otherwise (irregular timestamps) the axis is the sorted union of the
+//!   timestamps ([`Timestamps::Explicit`]).
 //!
 //! Either way a step that one instance lacks is a gap of that instance.
 
@@ -399,14 +400,19 @@ pub(crate) fn align_pair(
     canary: Vec<RawInstance>,
     step: Option<i64>,
 ) -> Result<(Series, Series)> {
-    let mut all: Vec<i64> = baseline
-        .iter()
-        .chain(canary.iter())
-        .flat_map(|r| r.ts.iter().copied())
-        .collect();
-    all.sort_unstable();
-    all.dedup();
-    let (Some(&start), Some(&end)) = (all.first(), all.last()) else {
+    // Each instance's timestamps are strictly increasing, so the pair's range comes from the
+    // first and last points, and the grid step from the offsets and consecutive differences.
+    let rows = || {
+        baseline
+            .iter()
+            .chain(canary.iter())
+            .filter(|r| !r.ts.is_empty())
+    };
+    let total: usize = rows().map(|r| r.ts.len()).sum();
+    let (Some(start), Some(end)) = (
+        rows().map(|r| r.ts[0]).min(),
+        rows().map(|r| r.ts[r.ts.len() - 1]).max(),
+    ) else {
         // No points at all: an empty axis.
         let empty = |rows: Vec<RawInstance>| Series {
             timestamps: Timestamps::Explicit(Vec::new()),
@@ -454,11 +460,20 @@ pub(crate) fn align_pair(
             Some((step, steps as usize))
         }
         None => {
-            let g = all.iter().fold(0u64, |g, &t| gcd(g, t.abs_diff(start)));
+            let mut g = 0u64;
+            for r in rows() {
+                g = gcd(g, r.ts[0].abs_diff(start));
+                for w in r.ts.windows(2) {
+                    let d = w[1].abs_diff(w[0]);
+                    if g == 0 || d % g != 0 {
+                        g = gcd(g, d);
+                    }
+                }
+            }
             // g == 0: a single distinct timestamp, no grid to infer.
             span.checked_div(g).and_then(|q| {
                 let steps = q + 1;
-                let limit = 4 * all.len() as u64 + 1024;
+                let limit = 4 * total as u64 + 1024;
                 (steps <= limit && steps <= MAX_GRID_STEPS as u64)
                     .then_some((g as i64, steps as usize))
             })
@@ -505,6 +520,9 @@ pub(crate) fn align_pair(
             steps,
         ),
         None => {
+            let mut all: Vec<i64> = rows().flat_map(|r| r.ts.iter().copied()).collect();
+            all.sort_unstable();
+            all.dedup();
             let n = all.len();
             (Timestamps::Explicit(all), n)
         }
