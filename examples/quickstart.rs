@@ -1,9 +1,13 @@
 //! Quick start, notebook style: load the shipped sample metrics in every supported format and
-//! print what was read, the gaps found, and per-metric summaries of baseline and canary.
+//! print what was read, the gaps found, and per-metric summaries of baseline and canary; then
+//! judge a sample canary with both judges, print the verdicts and write the HTML report.
 //!
 //! Run with `cargo run --release --example quickstart`.
 //!
 //! Quantiles are type 7 (R's default `quantile()`, numpy's `linear`).
+use canary_analysis::judge::config::{CanaryConfig, Thresholds};
+use canary_analysis::judge::report::render_html;
+use canary_analysis::judge::{MetricValues, Mode, judge};
 use canary_analysis::metrics::csv::{CsvOptions, read_csv};
 use canary_analysis::metrics::kayenta::read_metric_set_pairs;
 use canary_analysis::metrics::ndarray::{clean_view, pair_from_views};
@@ -14,6 +18,8 @@ const KAYENTA: &str = include_str!("../fixtures/metrics/kayenta/pairs.json");
 const PROMETHEUS: &str = include_str!("../fixtures/metrics/prometheus/query_range.json");
 const CSV_LONG: &str = include_str!("../fixtures/metrics/csv/long.csv");
 const CSV_WIDE: &str = include_str!("../fixtures/metrics/csv/wide.csv");
+const SAMPLE_CONFIG: &str = include_str!("data/canary-config.json");
+const SAMPLE_PAIRS: &str = include_str!("data/pairs.json");
 
 fn step(n: usize, text: &str) {
     println!("\n== Step {n}: {text}");
@@ -156,6 +162,42 @@ fn main() -> canary_analysis::Result<()> {
     )?;
     summarize(&[pair], NanPolicy::Remove)?;
 
-    println!("\nDone. Next: feed the cleaned samples to the statistics (stats) and the judge.");
+    step(
+        6,
+        "judge a sample canary (examples/data/): Kayenta mode and the default judge",
+    );
+    let config = CanaryConfig::from_json(SAMPLE_CONFIG)?;
+    let sample = read_metric_set_pairs(SAMPLE_PAIRS)?;
+    let thresholds = Thresholds::new(95.0, 75.0)?;
+    let mut default_result = None;
+    for mode in [Mode::Kayenta, Mode::Default] {
+        let r = judge(&config, &sample, &thresholds, mode)?;
+        println!(
+            "   {:<28} verdict {:<8} score {:>6} coverage {}",
+            r.judge_name,
+            r.score.classification.as_str(),
+            r.score.score,
+            r.coverage
+        );
+        for m in &r.results {
+            println!("      {:<12} {}", m.name, m.classification.as_str());
+        }
+        default_result = Some(r);
+    }
+    println!("   Kayenta passes the 7-of-60-at-100x latency tail and the sparse errors against a");
+    println!("   zero baseline; the default judge flags both and fails the canary.");
+    if let Some(r) = default_result {
+        let values: Vec<MetricValues<'_>> = sample
+            .iter()
+            .map(|p| MetricValues::new(&p.name, &p.values.control, &p.values.experiment))
+            .collect();
+        let path = std::env::temp_dir().join("canary-analysis-quickstart-report.html");
+        match std::fs::write(&path, render_html(&r, &values)) {
+            Ok(()) => println!("   HTML report written to {}", path.display()),
+            Err(e) => println!("   could not write the report to {}: {e}", path.display()),
+        }
+    }
+
+    println!("\nDone.");
     Ok(())
 }
