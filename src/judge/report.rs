@@ -244,13 +244,17 @@ fn interval_svg(r: &MetricResult) -> Option<String> {
     );
     let label = match (lo, hi) {
         (Some(l), Some(u)) => format!(
-            "shift {} [{}, {}], band &#177;{}",
+            "location shift {} [{}, {}], band &#177;{}",
             fmt_num(est),
             fmt_num(l),
             fmt_num(u),
             fmt_num(band)
         ),
-        _ => format!("shift {}, band &#177;{}", fmt_num(est), fmt_num(band)),
+        _ => format!(
+            "location shift {}, band &#177;{}",
+            fmt_num(est),
+            fmt_num(band)
+        ),
     };
     let _ = write!(
         svg,
