@@ -4,8 +4,8 @@
 //! cargo run --release --example scenarios
 //! ```
 //!
-//! Exits with status 1 when the default judge misses its goal (A/A false fail <= 5%, detection
-//! >= 95%); the seed is fixed, so the table is deterministic. `SCENARIO_CANARIES=N` changes the
+//! Exits with status 1 when the default judge misses its goal (A/A false fail at most 5%,
+//! detection at least 95%); the seed is fixed, so the table is deterministic. `SCENARIO_CANARIES=N` changes the
 //! number of canaries per scenario and `SCENARIO_ONLY=TEXT` runs the scenarios whose name contains
 //! TEXT (exploration only; the published table uses the defaults).
 //!

@@ -265,6 +265,69 @@ fn interval_svg(r: &MetricResult) -> Option<String> {
     Some(svg)
 }
 
+/// A count metric's rate ratio against its band `[1 - margin, 1 + margin]`, on a log2 axis.
+fn rate_svg(r: &MetricResult) -> Option<String> {
+    let t = r.analysis.tests.iter().find(|t| t.test == "rate")?;
+    let ratio = t.effect;
+    let hi_band = if t.threshold >= 1.0 {
+        t.threshold
+    } else {
+        2.0 - t.threshold
+    };
+    let lo_band = 2.0 - hi_band;
+    if lo_band.is_nan() || lo_band <= 0.0 || ratio.is_nan() {
+        return None;
+    }
+    let l2 = |x: f64| x.log2();
+    let finite = ratio.is_finite() && ratio > 0.0;
+    let m = if finite {
+        l2(ratio).abs().max(l2(hi_band)).max(-l2(lo_band)) * 1.25
+    } else {
+        l2(hi_band).max(-l2(lo_band)) * 4.0
+    };
+    let (w, h, ml, mr) = (460.0, 64.0, 12.0, 12.0);
+    let pw = w - ml - mr;
+    let sx = |v: f64| ml + (v + m) / (2.0 * m) * pw;
+    let y = 26.0;
+    let mut svg = format!(
+        r#"<svg class="interval" width="{w}" height="{h}" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" role="img"><title>Rate ratio against the band</title>"#
+    );
+    let _ = write!(
+        svg,
+        r##"<rect x="{:.1}" y="{}" width="{:.1}" height="24" fill="#d9f0d3" stroke="#8fbf87"/><line x1="{ml}" x2="{:.1}" y1="{y}" y2="{y}" stroke="#999"/><line x1="{:.1}" x2="{:.1}" y1="{}" y2="{}" stroke="#555" stroke-dasharray="2,2"/>"##,
+        sx(l2(lo_band)),
+        y - 12.0,
+        (sx(l2(hi_band)) - sx(l2(lo_band))).max(1.0),
+        ml + pw,
+        sx(0.0),
+        sx(0.0),
+        y - 16.0,
+        y + 16.0
+    );
+    let px = if finite {
+        sx(l2(ratio).clamp(-m, m))
+    } else if ratio > 0.0 {
+        ml + pw - 5.0
+    } else {
+        ml + 5.0
+    };
+    let _ = write!(
+        svg,
+        r##"<circle cx="{px:.1}" cy="{y}" r="4.5" fill="{}"/><text x="{:.1}" y="{}" font-size="11" text-anchor="middle" fill="#333">rate ratio {} (log scale), band [{}, {}]</text></svg>"##,
+        class_color(r.classification),
+        ml + pw / 2.0,
+        h - 6.0,
+        if finite {
+            fmt_num(ratio)
+        } else {
+            "&#8734; (zero baseline)".into()
+        },
+        fmt_num(lo_band),
+        fmt_num(hi_band)
+    );
+    Some(svg)
+}
+
 const STYLE: &str = "body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fff}\
 h1{font-size:22px;margin:0 0 8px}h2{font-size:17px;margin:22px 0 8px}\
 .badge{display:inline-block;padding:3px 10px;border-radius:4px;color:#fff;font-weight:600}\
@@ -380,7 +443,7 @@ pub fn render_html(result: &CanaryJudgeResult, metrics: &[MetricValues<'_>]) -> 
         if let Some(d) = data {
             h.push_str(&ecdf_svg(d.control, d.experiment));
         }
-        if let Some(svg) = interval_svg(r) {
+        if let Some(svg) = interval_svg(r).or_else(|| rate_svg(r)) {
             h.push_str(&svg);
         }
         h.push_str("</div>");
