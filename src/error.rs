@@ -94,6 +94,17 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A metric source answered with an error instead of data (for example a Prometheus API
+    /// response with `"status": "error"`).
+    #[error("{system} returned an error ({kind}): {message}")]
+    Upstream {
+        /// The source (`"prometheus"`).
+        system: &'static str,
+        /// The source's error class (Prometheus `errorType`, e.g. `"bad_data"`).
+        kind: String,
+        /// The source's message.
+        message: String,
+    },
     /// Reading from a host-supplied reader failed.
     #[error("I/O error while reading {format}: {source}")]
     Io {
