@@ -56,7 +56,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::stats::rank::{RankSum, rank_sum_sorted, sorted_pair};
+use crate::stats::rank::{RankSum, rank_sum_keys, sorted_key_pair};
 use crate::stats::{Alternative, Method};
 
 /// Options of [`mann_whitney`] (jiff style: `Default`, `new()`, by-value setters).
@@ -137,8 +137,8 @@ const EXACT_MAX_WORK: f64 = 1e11;
 
 /// The Mann-Whitney U test of the canary against the baseline.
 ///
-/// Sorts each sample (`O(n log n)`, a radix sort for large samples) and merges them in
-/// `O(n_b + n_c)`; see the [module docs](self) for the exact definitions.
+/// Sorts each sample (`O(n log n)`, an integer sort of order-preserving bit patterns) and
+/// merges them in `O(n_b + n_c)`; see the [module docs](self) for the exact definitions.
 ///
 /// # Errors
 /// - [`Error::InvalidSample`] if a sample is empty or holds NaN or an infinity.
@@ -164,8 +164,8 @@ pub fn mann_whitney(
     canary: &[f64],
     opts: &MannWhitneyOptions,
 ) -> Result<MannWhitney> {
-    let (b, c) = sorted_pair(baseline, canary)?;
-    mann_whitney_rank_sum(&rank_sum_sorted(&c, &b), opts)
+    let (b, c) = sorted_key_pair(baseline, canary)?;
+    mann_whitney_rank_sum(&rank_sum_keys(&c, &b), opts)
 }
 
 /// [`mann_whitney`] from a precomputed [`RankSum`] of the canary (`x`) against the baseline
