@@ -55,7 +55,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::stats::mann_whitney::{AUTO_EXACT_MAX_PAIRS, NullDistribution, normal_quantile, u_sd};
-use crate::stats::rank::{rank_sum_shifted, sorted_pair, tie_term_sorted};
+use crate::stats::rank::{join, rank_sum_shifted, sorted_pair, tie_term_sorted};
 use crate::stats::{Alternative, Method, check_confidence};
 
 /// Options of [`hodges_lehmann`] (jiff style: `Default`, `new()`, by-value setters, validated
@@ -193,29 +193,42 @@ pub fn hodges_lehmann(
             }
         }
     };
-    let estimate = d.median();
     let alpha = 1.0 - opts.confidence;
-    let (lower, upper, achieved, continuity) = if method == Method::Exact {
-        let (lo, hi, ach) = exact_interval(&d, opts.alternative, alpha)?;
-        (lo, hi, Some(ach), false)
-    } else {
-        let cc = if opts.continuity { 0.5 } else { 0.0 };
-        let (lo, hi) = match opts.alternative {
-            Alternative::Greater => (
-                normal_end(&d, -normal_quantile(alpha), cc, false)?,
-                f64::INFINITY,
-            ),
-            Alternative::Less => (
-                f64::NEG_INFINITY,
-                normal_end(&d, normal_quantile(alpha), -cc, false)?,
-            ),
-            _ => {
-                let z = -normal_quantile(alpha / 2.0);
-                (normal_end(&d, z, cc, true)?, normal_end(&d, -z, cc, true)?)
+    // The estimate and the ends are independent selections: run them concurrently (with the
+    // `parallel` feature) on large samples; the results do not depend on it.
+    let large = n_c + n_b >= 1 << 12;
+    let (estimate, interval) = join(
+        large,
+        || d.median(),
+        || -> Result<(f64, f64, Option<f64>, bool)> {
+            if method == Method::Exact {
+                let (lo, hi, ach) = exact_interval(&d, opts.alternative, alpha)?;
+                return Ok((lo, hi, Some(ach), false));
             }
-        };
-        (lo, hi, None, opts.continuity)
-    };
+            let cc = if opts.continuity { 0.5 } else { 0.0 };
+            let (lo, hi) = match opts.alternative {
+                Alternative::Greater => (
+                    normal_end(&d, -normal_quantile(alpha), cc, false)?,
+                    f64::INFINITY,
+                ),
+                Alternative::Less => (
+                    f64::NEG_INFINITY,
+                    normal_end(&d, normal_quantile(alpha), -cc, false)?,
+                ),
+                _ => {
+                    let z = -normal_quantile(alpha / 2.0);
+                    let (lo, hi) = join(
+                        large,
+                        || normal_end(&d, z, cc, true),
+                        || normal_end(&d, -z, cc, true),
+                    );
+                    (lo?, hi?)
+                }
+            };
+            Ok((lo, hi, None, opts.continuity))
+        },
+    );
+    let (lower, upper, achieved, continuity) = interval?;
     Ok(HodgesLehmann {
         estimate,
         lower,

@@ -56,7 +56,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::stats::rank::{RankSum, rank_sum_keys, sorted_key_pair};
+use crate::stats::rank::{RankSum, rank_sum_unsorted};
 use crate::stats::{Alternative, Method};
 
 /// Options of [`mann_whitney`] (jiff style: `Default`, `new()`, by-value setters).
@@ -137,8 +137,9 @@ const EXACT_MAX_WORK: f64 = 1e11;
 
 /// The Mann-Whitney U test of the canary against the baseline.
 ///
-/// Sorts each sample (`O(n log n)`, an integer sort of order-preserving bit patterns) and
-/// merges them in `O(n_b + n_c)`; see the [module docs](self) for the exact definitions.
+/// Buckets the pooled order keys on their leading bits (one radix pass), then sorts and merges
+/// each bucket, `O(n log n)` worst case and about two passes over the data for spread-out
+/// values; see the [module docs](self) for the exact definitions.
 ///
 /// # Errors
 /// - [`Error::InvalidSample`] if a sample is empty or holds NaN or an infinity.
@@ -164,8 +165,8 @@ pub fn mann_whitney(
     canary: &[f64],
     opts: &MannWhitneyOptions,
 ) -> Result<MannWhitney> {
-    let (b, c) = sorted_key_pair(baseline, canary)?;
-    mann_whitney_rank_sum(&rank_sum_keys(&c, &b), opts)
+    let rs = rank_sum_unsorted(canary, baseline, "canary", "baseline")?;
+    mann_whitney_rank_sum(&rs, opts)
 }
 
 /// [`mann_whitney`] from a precomputed [`RankSum`] of the canary (`x`) against the baseline

@@ -158,7 +158,7 @@ pub(crate) fn sorted_keys(metric: &str, values: &[f64]) -> Result<Vec<u64>> {
 
 /// Runs `a` and `b`, concurrently with the `parallel` feature when the work is large enough; the
 /// results do not depend on it.
-fn join<A: Send, B: Send>(
+pub(crate) fn join<A: Send, B: Send>(
     large: bool,
     a: impl FnOnce() -> A + Send,
     b: impl FnOnce() -> B + Send,
@@ -277,6 +277,111 @@ pub(crate) fn rank_sum_keys(x: &[u64], y: &[u64]) -> RankSum {
     }
 }
 
+/// The [`RankSum`] of `x` against `y` (unsorted, checked here), for the test of two samples.
+///
+/// Large inputs are bucketed on the 16 most significant bits in which their order keys differ
+/// (one counting pass and one scatter pass, an MSD radix step), then each bucket is sorted and
+/// merged on its own: ties can only occur within a bucket, and every `x` in a bucket exceeds the
+/// `y`s of all lower buckets. Time `O((n_x + n_y) log b)` for bucket sizes `b`, memory
+/// `O(n_x + n_y)`. Small inputs are sorted and merged directly.
+pub(crate) fn rank_sum_unsorted(
+    x: &[f64],
+    y: &[f64],
+    x_name: &str,
+    y_name: &str,
+) -> Result<RankSum> {
+    const BITS: u32 = 16;
+    if x.len() + y.len() < 1 << 12 {
+        let (ys, xs) = sorted_key_pair_named(y, x, y_name, x_name)?;
+        return Ok(rank_sum_keys(&xs, &ys));
+    }
+    check_sample(x_name, x)?;
+    check_sample(y_name, y)?;
+    let kx: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
+    let ky: Vec<u64> = y.iter().map(|&v| order_key(v)).collect();
+    let k0 = kx[0];
+    let diff = kx.iter().chain(&ky).fold(0u64, |acc, &k| acc | (k ^ k0));
+    if diff == 0 {
+        // Every observation is the same value: one tie group.
+        let t = (x.len() + y.len()) as f64;
+        return Ok(RankSum {
+            n_x: x.len(),
+            n_y: y.len(),
+            u_x: x.len() as f64 * y.len() as f64 / 2.0,
+            tie_term: t * t * t - t,
+        });
+    }
+    let top = 64 - diff.leading_zeros(); // bits below `top` vary, those above are shared
+    let shift = top.saturating_sub(BITS);
+    let mask = (1u64 << (top - shift)) - 1;
+    let buckets = (mask + 1) as usize;
+    let digit = |k: u64| ((k >> shift) & mask) as usize;
+    let bucketize = |keys: &[u64]| {
+        let mut start = vec![0usize; buckets + 1];
+        for &k in keys {
+            start[digit(k) + 1] += 1;
+        }
+        for d in 0..buckets {
+            start[d + 1] += start[d];
+        }
+        let mut next = start.clone();
+        let mut out = vec![0u64; keys.len()];
+        for &k in keys {
+            let d = digit(k);
+            out[next[d]] = k;
+            next[d] += 1;
+        }
+        (out, start)
+    };
+    let large = x.len() + y.len() >= 1 << 18;
+    let ((mut bx, sx), (mut by, sy)) = join(large, || bucketize(&kx), || bucketize(&ky));
+    drop((kx, ky));
+    // Buckets [0, mid) and [mid, buckets) are processed independently (concurrently with the
+    // `parallel` feature) and combined in a fixed order, so the result does not depend on it.
+    let mid = sx.partition_point(|&v| v < x.len() / 2).min(buckets);
+    let (bx_lo, bx_hi) = bx.split_at_mut(sx[mid]);
+    let (by_lo, by_hi) = by.split_at_mut(sy[mid]);
+    let part = |xk: &mut [u64], yk: &mut [u64], from: usize, to: usize| {
+        let (ox, oy) = (sx[from], sy[from]);
+        let mut u2: u128 = 0;
+        let mut tie_term = 0.0;
+        for d in from..to {
+            let xs = &mut xk[sx[d] - ox..sx[d + 1] - ox];
+            let ys = &mut yk[sy[d] - oy..sy[d + 1] - oy];
+            if xs.is_empty() && ys.len() < 2 {
+                continue;
+            }
+            xs.sort_unstable();
+            ys.sort_unstable();
+            let local = rank_sum_keys(xs, ys);
+            // Each x here exceeds the sy[d] y values of the lower buckets.
+            u2 += (2.0 * local.u_x) as u128 + 2 * xs.len() as u128 * sy[d] as u128;
+            tie_term += local.tie_term;
+        }
+        (u2, tie_term)
+    };
+    let ((u_lo, t_lo), (u_hi, t_hi)) = join(
+        large,
+        || part(bx_lo, by_lo, 0, mid),
+        || part(bx_hi, by_hi, mid, buckets),
+    );
+    Ok(RankSum {
+        n_x: x.len(),
+        n_y: y.len(),
+        u_x: (u_lo + u_hi) as f64 / 2.0,
+        tie_term: t_lo + t_hi,
+    })
+}
+
+fn sorted_key_pair_named(
+    a: &[f64],
+    b: &[f64],
+    a_name: &str,
+    b_name: &str,
+) -> Result<(Vec<u64>, Vec<u64>)> {
+    Ok((sorted_keys(a_name, a)?, sorted_keys(b_name, b)?))
+}
+
 /// `sum(t^3 - t)` over the tie groups of one sorted sample.
 pub(crate) fn tie_term_sorted(v: &[f64]) -> f64 {
     let mut term = 0.0;
@@ -356,6 +461,20 @@ mod tests {
         assert!(xs.iter().all(|v| v.to_bits() != (-0.0f64).to_bits()));
         let (xk, yk) = (sorted_keys("x", &x).unwrap(), sorted_keys("y", &y).unwrap());
         assert_eq!(rank_sum_keys(&xk, &yk), rank_sum_sorted(&xs, &ys));
+        // Bucketed path (large inputs): replicate to exceed the small-input threshold.
+        let xl: Vec<f64> = x.iter().cycle().take(40_000).copied().collect();
+        let yl: Vec<f64> = y.iter().cycle().take(30_000).copied().collect();
+        let (xlk, ylk) = (
+            sorted_keys("x", &xl).unwrap(),
+            sorted_keys("y", &yl).unwrap(),
+        );
+        assert_eq!(
+            rank_sum_unsorted(&xl, &yl, "x", "y").unwrap(),
+            rank_sum_keys(&xlk, &ylk)
+        );
+        let same = vec![2.5; 20_000];
+        let r = rank_sum_unsorted(&same, &same, "x", "y").unwrap();
+        assert!(r.all_tied() && r.u_x == 2e8);
         assert_eq!(rank_sum_keys(&yk, &xk), rank_sum_sorted(&ys, &xs));
         assert_eq!(tie_term_sorted(&[1.0, 1.0, 2.0, 3.0, 3.0, 3.0]), 6.0 + 24.0);
     }
