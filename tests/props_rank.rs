@@ -216,6 +216,24 @@ fn opts_all() -> (MannWhitneyOptions, HodgesLehmannOptions) {
 fn bad_samples_are_typed_errors() {
     let (mw, hl) = opts_all();
     let good = [1.0, 2.0, 3.0];
+    // Large samples take the bucketed path: the errors must be the same.
+    let mut big: Vec<f64> = (0..5000).map(f64::from).collect();
+    let big_good = big.clone();
+    big[4321] = f64::NAN;
+    for (b, c) in [(&big[..], &big_good[..]), (&big_good[..], &big[..])] {
+        assert!(matches!(
+            mann_whitney(b, c, &mw),
+            Err(Error::InvalidSample { .. })
+        ));
+        assert!(matches!(
+            hodges_lehmann(b, c, &hl),
+            Err(Error::InvalidSample { .. })
+        ));
+    }
+    assert!(matches!(
+        mann_whitney(&[], &big_good, &mw),
+        Err(Error::InvalidSample { .. })
+    ));
     for bad in [
         vec![],
         vec![1.0, f64::NAN],

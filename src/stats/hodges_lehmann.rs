@@ -508,7 +508,7 @@ impl<'a> Differences<'a> {
             for i in 0..n {
                 prefix[i + 1] = prefix[i] + (hi[i] - lo[i]) as u64;
             }
-            let s = ((4.0 * ((n + m) as f64).sqrt()) as usize)
+            let s = ((8.0 * ((n + m) as f64).sqrt()) as usize)
                 .clamp(128, 1 << 16)
                 .min(cand as usize);
             sample.clear();
@@ -522,7 +522,7 @@ impl<'a> Differences<'a> {
             // few standard deviations on each side.
             let frac = (k - below) as f64 / cand as f64;
             let centre = frac * s as f64;
-            let margin = 2.5 * (s as f64).sqrt() + 1.0;
+            let margin = 1.5 * (s as f64).sqrt() + 2.0;
             let a = centre - margin;
             let b = centre + margin;
             let p_low = (a >= 0.0).then(|| sample[a as usize]);

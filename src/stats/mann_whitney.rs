@@ -425,9 +425,8 @@ impl NullDistribution {
         let mut broken = false;
         for k in 0..=kk {
             let pmf = cum[k];
-            broken |= !pmf.is_finite()
-                || pmf < 0.0
-                || (2 * k as u64 <= nm && pmf < prev * (1.0 - 1e-9));
+            broken |=
+                !pmf.is_finite() || pmf < 0.0 || (2 * k as u64 <= nm && pmf < prev * (1.0 - 1e-9));
             prev = pmf;
             dd_add(&mut ah, &mut al, cum[k], lo[k]);
             asum += sh[k];

@@ -295,12 +295,34 @@ pub(crate) fn rank_sum_unsorted(
         let (ys, xs) = sorted_key_pair_named(y, x, y_name, x_name)?;
         return Ok(rank_sum_keys(&xs, &ys));
     }
-    check_sample(x_name, x)?;
-    check_sample(y_name, y)?;
-    let kx: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
-    let ky: Vec<u64> = y.iter().map(|&v| order_key(v)).collect();
-    let k0 = kx[0];
-    let diff = kx.iter().chain(&ky).fold(0u64, |acc, &k| acc | (k ^ k0));
+    // One pass per sample: keys, the finiteness check, and the key range.
+    let keys = |v: &[f64], name: &str| -> Result<(Vec<u64>, u64, u64)> {
+        let (mut lo, mut hi) = (u64::MAX, 0u64);
+        let mut bad = false;
+        let k: Vec<u64> = v
+            .iter()
+            .map(|&x| {
+                bad |= !x.is_finite();
+                let k = order_key(x);
+                lo = lo.min(k);
+                hi = hi.max(k);
+                k
+            })
+            .collect();
+        if bad {
+            check_sample(name, v)?; // reports which value
+        }
+        Ok((k, lo, hi))
+    };
+    if x.is_empty() || y.is_empty() {
+        check_sample(x_name, x)?;
+        check_sample(y_name, y)?;
+    }
+    let (kx, lx, hx) = keys(x, x_name)?;
+    let (ky, ly, hy) = keys(y, y_name)?;
+    // Every key lies in [min, max], so all share the bits above the highest bit where the
+    // extremes differ.
+    let diff = lx.min(ly) ^ hx.max(hy);
     if diff == 0 {
         // Every observation is the same value: one tie group.
         let t = (x.len() + y.len()) as f64;
