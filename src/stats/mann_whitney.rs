@@ -735,4 +735,18 @@ mod tests {
         assert!(p_before > 0.0 && p_before < p, "{p_before} {p}");
         assert_eq!(d.cdf(0).unwrap(), 0.0);
     }
+
+    #[test]
+    fn centre_of_very_large_samples_is_refused_not_wrong() {
+        // At 1000 vs 1000 the recurrence's cancellation near the centre exceeds even
+        // double-double precision: z = 1 must be a typed error, z = 3 a value.
+        let sd = u_sd(1000, 1000, 0.0);
+        let u = |z: f64| (500_000.0 + z * sd).round();
+        assert!(matches!(
+            exact_upper_tail(1000, 1000, u(1.0)),
+            Err(Error::InvalidParameter { .. })
+        ));
+        let p = exact_upper_tail(1000, 1000, u(3.0)).unwrap();
+        assert!((p - normal_upper(3.0)).abs() < 2e-5, "{p}");
+    }
 }
