@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::stats::check_sample;
-use crate::stats::rank::{rank_sum_sorted, sorted_pair};
+use crate::stats::rank::{rank_sum_keys, sorted_key_pair};
 
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
@@ -73,8 +73,8 @@ pub fn mean_ratio(baseline: &[f64], canary: &[f64]) -> Result<f64> {
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 pub fn cles(baseline: &[f64], canary: &[f64]) -> Result<f64> {
-    let (b, c) = sorted_pair(baseline, canary)?;
-    let rs = rank_sum_sorted(&c, &b);
+    let (b, c) = sorted_key_pair(baseline, canary)?;
+    let rs = rank_sum_keys(&c, &b);
     Ok(rs.u_x / (c.len() as f64 * b.len() as f64))
 }
 

@@ -55,7 +55,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::stats::mann_whitney::{AUTO_EXACT_MAX_PAIRS, NullDistribution, normal_quantile, u_sd};
-use crate::stats::rank::{rank_sum_shifted, sorted_pair, tie_term_sorted};
+use crate::stats::rank::{join, rank_sum_shifted, sorted_pair, tie_term_sorted};
 use crate::stats::{Alternative, Method, check_confidence};
 
 /// Options of [`hodges_lehmann`] (jiff style: `Default`, `new()`, by-value setters, validated
@@ -193,29 +193,42 @@ pub fn hodges_lehmann(
             }
         }
     };
-    let estimate = d.median();
     let alpha = 1.0 - opts.confidence;
-    let (lower, upper, achieved, continuity) = if method == Method::Exact {
-        let (lo, hi, ach) = exact_interval(&d, opts.alternative, alpha)?;
-        (lo, hi, Some(ach), false)
-    } else {
-        let cc = if opts.continuity { 0.5 } else { 0.0 };
-        let (lo, hi) = match opts.alternative {
-            Alternative::Greater => (
-                normal_end(&d, -normal_quantile(alpha), cc, false)?,
-                f64::INFINITY,
-            ),
-            Alternative::Less => (
-                f64::NEG_INFINITY,
-                normal_end(&d, normal_quantile(alpha), -cc, false)?,
-            ),
-            _ => {
-                let z = -normal_quantile(alpha / 2.0);
-                (normal_end(&d, z, cc, true)?, normal_end(&d, -z, cc, true)?)
+    // The estimate and the ends are independent selections: run them concurrently (with the
+    // `parallel` feature) on large samples; the results do not depend on it.
+    let large = n_c + n_b >= 1 << 12;
+    let (estimate, interval) = join(
+        large,
+        || d.median(),
+        || -> Result<(f64, f64, Option<f64>, bool)> {
+            if method == Method::Exact {
+                let (lo, hi, ach) = exact_interval(&d, opts.alternative, alpha)?;
+                return Ok((lo, hi, Some(ach), false));
             }
-        };
-        (lo, hi, None, opts.continuity)
-    };
+            let cc = if opts.continuity { 0.5 } else { 0.0 };
+            let (lo, hi) = match opts.alternative {
+                Alternative::Greater => (
+                    normal_end(&d, -normal_quantile(alpha), cc, false)?,
+                    f64::INFINITY,
+                ),
+                Alternative::Less => (
+                    f64::NEG_INFINITY,
+                    normal_end(&d, normal_quantile(alpha), -cc, false)?,
+                ),
+                _ => {
+                    let z = -normal_quantile(alpha / 2.0);
+                    let (lo, hi) = join(
+                        large,
+                        || normal_end(&d, z, cc, true),
+                        || normal_end(&d, -z, cc, true),
+                    );
+                    (lo?, hi?)
+                }
+            };
+            Ok((lo, hi, None, opts.continuity))
+        },
+    );
+    let (lower, upper, achieved, continuity) = interval?;
     Ok(HodgesLehmann {
         estimate,
         lower,
@@ -388,7 +401,7 @@ pub(crate) struct Differences<'a> {
 }
 
 /// Stop narrowing once this many candidates per observation remain, and select directly.
-const GATHER_FACTOR: u64 = 2;
+const GATHER_DIVISOR: u64 = 2;
 
 impl<'a> Differences<'a> {
     /// `x` (canary) and `y` (baseline), both sorted ascending and non-empty.
@@ -424,34 +437,36 @@ impl<'a> Differences<'a> {
         self.x[i] - self.y[self.y.len() - 1 - t]
     }
 
-    /// Per row, the number of entries `<= p` (`strict`: `< p`), via a two-pointer sweep,
-    /// passed to `sink(row, count)`; returns the total.
-    fn count(&self, p: f64, strict: bool, mut sink: impl FnMut(usize, usize)) -> u64 {
+    /// Per row, the number of entries `< p` and `<= p`, via a two-pointer sweep, passed to
+    /// `sink(row, lt, le)`; returns the totals.
+    fn count2(&self, p: f64, mut sink: impl FnMut(usize, usize, usize)) -> (u64, u64) {
         let m = self.y.len();
-        let mut j = 0usize; // first baseline index whose difference is <= p (or < p)
-        let mut total = 0u64;
+        // x_i - y_j is non-increasing in j and non-decreasing in i: the entries of row i that
+        // are <= p (< p) are those with j >= j_le (j >= j_lt), and both bounds only grow with i.
+        let (mut j_le, mut j_lt) = (0usize, 0usize);
+        let (mut lt, mut le) = (0u64, 0u64);
         for (i, &xi) in self.x.iter().enumerate() {
-            if strict {
-                while j < m && xi - self.y[j] >= p {
-                    j += 1;
-                }
-            } else {
-                while j < m && xi - self.y[j] > p {
-                    j += 1;
-                }
+            while j_le < m && xi - self.y[j_le] > p {
+                j_le += 1;
             }
-            let c = m - j;
-            sink(i, c);
-            total += c as u64;
+            if j_lt < j_le {
+                j_lt = j_le;
+            }
+            while j_lt < m && xi - self.y[j_lt] >= p {
+                j_lt += 1;
+            }
+            sink(i, m - j_lt, m - j_le);
+            lt += (m - j_lt) as u64;
+            le += (m - j_le) as u64;
         }
-        total
+        (lt, le)
     }
 
     /// Given `a = d_(k - 1)`, the `k`-th smallest difference, in `O(n + m)`.
     fn next_at_or_above_rank(&self, a: f64, k: u64) -> f64 {
         let m = self.y.len();
         let mut best = f64::INFINITY;
-        let le = self.count(a, false, |i, c| {
+        let (_, le) = self.count2(a, |i, _, c| {
             if c < m {
                 let v = self.at(i, c);
                 if v < best {
@@ -471,11 +486,12 @@ impl<'a> Differences<'a> {
         let mut hi = vec![m; n];
         let mut below = 0u64; // entries known to be below every candidate: sum lo
         let mut cand = self.len();
-        let gather = GATHER_FACTOR * (n + m) as u64 + 64;
+        let gather = (n + m) as u64 / GATHER_DIVISOR + 256;
         let mut rng = SplitMix64(0x853c_49e6_748f_ea9b ^ k);
         let mut prefix = vec![0u64; n + 1];
         let mut sample: Vec<f64> = Vec::new();
         let mut scratch_lt = vec![0usize; n];
+        let mut scratch_le = vec![0usize; n];
         loop {
             if cand <= gather {
                 let mut values = Vec::with_capacity(cand as usize);
@@ -492,7 +508,9 @@ impl<'a> Differences<'a> {
             for i in 0..n {
                 prefix[i + 1] = prefix[i] + (hi[i] - lo[i]) as u64;
             }
-            let s = (n + m).clamp(64, 1 << 16).min(cand as usize);
+            let s = ((8.0 * ((n + m) as f64).sqrt()) as usize)
+                .clamp(128, 1 << 16)
+                .min(cand as usize);
             sample.clear();
             for _ in 0..s {
                 let r = rng.below(cand);
@@ -504,41 +522,46 @@ impl<'a> Differences<'a> {
             // few standard deviations on each side.
             let frac = (k - below) as f64 / cand as f64;
             let centre = frac * s as f64;
-            let margin = 2.5 * (s as f64).sqrt() + 1.0;
+            let margin = 1.5 * (s as f64).sqrt() + 2.0;
             let a = centre - margin;
             let b = centre + margin;
             let p_low = (a >= 0.0).then(|| sample[a as usize]);
             let p_high = ((b as usize) < s).then(|| sample[b as usize]);
-            // Narrow from below.
+            // Narrow from below, then from above; each pivot is a candidate, so every round
+            // removes at least one.
+            let mut below_low = false;
             if let Some(pl) = p_low {
-                let lt = self.count(pl, true, |_, _| {});
+                let (lt, le) = self.count2(pl, |i, lt_i, le_i| {
+                    scratch_lt[i] = lt_i;
+                    scratch_le[i] = le_i;
+                });
                 if k <= lt {
-                    // The target is below pl: cap every row.
-                    self.count(pl, true, |i, c| hi[i] = hi[i].min(c));
-                    cand = (0..n).map(|i| (hi[i] - lo[i]) as u64).sum();
-                    continue;
-                }
-                let le = self.count(pl, false, |i, c| scratch_lt[i] = c);
-                if k <= le {
+                    below_low = true;
+                    for i in 0..n {
+                        hi[i] = hi[i].min(scratch_lt[i]);
+                    }
+                } else if k <= le {
                     return pl;
-                }
-                for i in 0..n {
-                    lo[i] = lo[i].max(scratch_lt[i]);
+                } else {
+                    for i in 0..n {
+                        lo[i] = lo[i].max(scratch_le[i]);
+                    }
                 }
             }
-            if let Some(ph) = p_high {
-                let lt = self.count(ph, true, |i, c| scratch_lt[i] = c);
+            if let Some(ph) = p_high.filter(|_| !below_low) {
+                let (lt, le) = self.count2(ph, |i, lt_i, le_i| {
+                    scratch_lt[i] = lt_i;
+                    scratch_le[i] = le_i;
+                });
                 if k <= lt {
                     for i in 0..n {
                         hi[i] = hi[i].min(scratch_lt[i]);
                     }
+                } else if k <= le {
+                    return ph;
                 } else {
-                    let le = self.count(ph, false, |i, c| scratch_lt[i] = c);
-                    if k <= le {
-                        return ph;
-                    }
                     for i in 0..n {
-                        lo[i] = lo[i].max(scratch_lt[i]);
+                        lo[i] = lo[i].max(scratch_le[i]);
                     }
                 }
             }
