@@ -128,12 +128,92 @@ pub(crate) fn resampled(
             }
             ((acc[0] + acc[1]) + (acc[2] + acc[3]) + tail) / n as f64
         }
+        Statistic::Quantile(p) => {
+            let (k, frac) = position(n, p);
+            let two = frac > 0.0;
+            // order statistics k (and k + 1) are among the `n - k` largest or the `k + 2`
+            // smallest values; a tail that small is selected while drawing
+            if n - k <= n / TAIL {
+                let (a, b) = tail_select(sample, stream, buf, n - k, true);
+                if two { lerp(a, b, frac) } else { a }
+            } else if k + 2 <= n / TAIL {
+                let (b, a) = tail_select(sample, stream, buf, k + 1 + usize::from(two), false);
+                if two { lerp(a, b, frac) } else { b }
+            } else {
+                buf.clear();
+                buf.extend((0..n).map(|_| sample[stream.index(n)]));
+                in_place(stat, buf)
+            }
+        }
         _ => {
             buf.clear();
             buf.extend((0..n).map(|_| sample[stream.index(n)]));
             in_place(stat, buf)
         }
     }
+}
+
+/// A quantile's tail is selected while drawing when it holds at most `n / TAIL` values.
+const TAIL: usize = 16;
+
+/// Draws one resample of `sample` (the same draws as filling a buffer) and selects its `m`
+/// largest (`largest = true`) or smallest values (`1 <= m < n`) without storing the rest:
+/// candidates beyond the current threshold are appended to `buf`; when `buf` holds `4m` of
+/// them, `select_nth_unstable_by` keeps the `m` most extreme and the threshold moves to the
+/// m-th. A value equal to the threshold is never needed: `m` values at least as extreme are
+/// already kept. Returns the m-th most extreme value and the next one outward (the m-th largest
+/// and the (m-1)-th largest, or the m-th and (m-1)-th smallest), in the order of
+/// `f64::total_cmp`; both equal the m-th when `m = 1`.
+fn tail_select(
+    sample: &[f64],
+    stream: &mut Stream,
+    buf: &mut Vec<f64>,
+    m: usize,
+    largest: bool,
+) -> (f64, f64) {
+    use std::cmp::Ordering;
+    let n = sample.len();
+    // `order` sorts the most extreme values first
+    let order = |a: &f64, b: &f64| {
+        if largest {
+            b.total_cmp(a)
+        } else {
+            a.total_cmp(b)
+        }
+    };
+    let cap = (4 * m).max(64);
+    let compact = |buf: &mut Vec<f64>| {
+        buf.select_nth_unstable_by(m - 1, order);
+        buf.truncate(m);
+        buf[m - 1]
+    };
+    buf.clear();
+    let first = cap.min(n);
+    buf.extend((0..first).map(|_| sample[stream.index(n)]));
+    let mut threshold = compact(buf);
+    // indices are drawn a chunk at a time (the same sequence), so that drawing and testing
+    // run as two tight loops
+    let mut idx = [0usize; 256];
+    let mut left = n - first;
+    while left > 0 {
+        let chunk = left.min(idx.len());
+        left -= chunk;
+        for slot in &mut idx[..chunk] {
+            *slot = stream.index(n);
+        }
+        for &i in &idx[..chunk] {
+            let v = sample[i];
+            if order(&v, &threshold) == Ordering::Less {
+                buf.push(v);
+                if buf.len() == cap {
+                    threshold = compact(buf);
+                }
+            }
+        }
+    }
+    let root = compact(buf);
+    let next = buf[..m - 1].iter().copied().max_by(order).unwrap_or(root);
+    (root, next)
 }
 
 /// The statistic of `sample` with observation `i` left out, for every `i` (the jackknife), in
@@ -279,6 +359,33 @@ mod tests {
                     (got - want).abs() <= 1e-12 * (1.0 + want.abs()),
                     "{stat:?} {v:?}: {got} vs {want}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn resampled_quantiles_equal_selection_on_the_same_draws() {
+        use super::super::resample::block_streams;
+        let v: Vec<f64> = (0..2000)
+            .map(|i| (((i * 7919) % 1543) as f64 * 0.37).sin() * 100.0)
+            .collect();
+        let ties: Vec<f64> = (0..500).map(|i| f64::from(i % 7)).collect();
+        for data in [&v, &ties] {
+            let n = data.len();
+            for p in [
+                0.0, 0.0005, 0.001, 0.01, 0.05, 0.3, 0.5, 0.95, 0.99, 0.999, 0.9995, 1.0,
+            ] {
+                for seed in 0..3 {
+                    let mut s1 = block_streams(seed, 1).remove(0);
+                    let mut s2 = block_streams(seed, 1).remove(0);
+                    let mut buf = Vec::new();
+                    let got = resampled(Statistic::Quantile(p), data, &mut s1, &mut buf);
+                    let mut draws: Vec<f64> = (0..n).map(|_| data[s2.index(n)]).collect();
+                    let want = in_place(Statistic::Quantile(p), &mut draws);
+                    assert_eq!(got.to_bits(), want.to_bits(), "p = {p}, n = {n}");
+                    // the streams are in the same state afterwards
+                    assert_eq!(s1.index(1 << 20), s2.index(1 << 20));
+                }
             }
         }
     }
