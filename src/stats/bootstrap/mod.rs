@@ -49,7 +49,10 @@
 //! Time O(B n) plus O(B log B) for the distribution's quantiles. Memory O(n + B) for the built-in
 //! statistics: the mean never materializes a resample, the order statistics reuse one buffer of
 //! size n per thread and use selection (`select_nth_unstable_by`), never a full sort, per
-//! resample. No B x n matrix is ever built.
+//! resample. A quantile in a small tail (order statistic `k` with `n - k <= n / 16` or
+//! `k + 2 <= n / 16`, such as p99 of 10 000 points) is selected while drawing: only values beyond
+//! a running threshold are kept, at most `max(4 (n - k), 64)` (or `max(4 (k + 2), 64)`), and the result is
+//! bit-identical to selecting on the whole resample. No B x n matrix is ever built.
 //!
 //! # Errors
 //!
