@@ -674,8 +674,7 @@ where
     let n = sample.len();
     let mut dist = vec![0.0; opts.resamples];
     resample::fill(&mut dist, seed, Vec::new, |stream, buf| {
-        buf.clear();
-        buf.extend((0..n).map(|_| sample[stream.index(n)]));
+        statistic::draw(sample, stream, buf);
         f(buf)
     });
     finish(opts, seed, estimate, dist, "", || {
@@ -782,10 +781,8 @@ where
     let mut dist = vec![0.0; opts.resamples];
     let init = || (Vec::new(), Vec::new());
     resample::fill(&mut dist, seed, init, |stream, (bb, cb)| {
-        bb.clear();
-        bb.extend((0..nb).map(|_| baseline[stream.index(nb)]));
-        cb.clear();
-        cb.extend((0..nc).map(|_| canary[stream.index(nc)]));
+        statistic::draw(baseline, stream, bb);
+        statistic::draw(canary, stream, cb);
         f(bb, cb)
     });
     finish(opts, seed, estimate, dist, "", || {

@@ -114,19 +114,26 @@ pub(crate) fn resampled(
     let n = sample.len();
     match stat {
         Statistic::Mean => {
+            // indices a chunk at a time, summed in four lanes (a fixed order)
+            let mut idx = [0usize; CHUNK];
             let mut acc = [0.0f64; 4];
-            let quads = n / 4;
-            for _ in 0..quads {
-                acc[0] += sample[stream.index(n)];
-                acc[1] += sample[stream.index(n)];
-                acc[2] += sample[stream.index(n)];
-                acc[3] += sample[stream.index(n)];
+            let mut left = n;
+            while left > 0 {
+                let chunk = left.min(CHUNK);
+                left -= chunk;
+                stream.indices(n, &mut idx[..chunk]);
+                let mut quads = idx[..chunk].chunks_exact(4);
+                for q in &mut quads {
+                    acc[0] += sample[q[0]];
+                    acc[1] += sample[q[1]];
+                    acc[2] += sample[q[2]];
+                    acc[3] += sample[q[3]];
+                }
+                for (lane, &i) in quads.remainder().iter().enumerate() {
+                    acc[lane] += sample[i];
+                }
             }
-            let mut tail = 0.0;
-            for _ in 0..n % 4 {
-                tail += sample[stream.index(n)];
-            }
-            ((acc[0] + acc[1]) + (acc[2] + acc[3]) + tail) / n as f64
+            ((acc[0] + acc[1]) + (acc[2] + acc[3])) / n as f64
         }
         Statistic::Quantile(p) => {
             let (k, frac) = position(n, p);
@@ -140,17 +147,39 @@ pub(crate) fn resampled(
                 let (b, a) = tail_select(sample, stream, buf, k + 1 + usize::from(two), false);
                 if two { lerp(a, b, frac) } else { b }
             } else {
-                buf.clear();
-                buf.extend((0..n).map(|_| sample[stream.index(n)]));
+                draw(sample, stream, buf);
                 in_place(stat, buf)
             }
         }
         _ => {
-            buf.clear();
-            buf.extend((0..n).map(|_| sample[stream.index(n)]));
+            draw(sample, stream, buf);
             in_place(stat, buf)
         }
     }
+}
+
+/// Indices drawn per call of [`Stream::indices`].
+const CHUNK: usize = 256;
+
+/// Appends `count` values drawn from `sample` to `buf`.
+#[inline]
+fn extend_draws(sample: &[f64], stream: &mut Stream, buf: &mut Vec<f64>, count: usize) {
+    let n = sample.len();
+    let mut idx = [0usize; CHUNK];
+    let mut left = count;
+    while left > 0 {
+        let chunk = left.min(CHUNK);
+        left -= chunk;
+        stream.indices(n, &mut idx[..chunk]);
+        buf.extend(idx[..chunk].iter().map(|&i| sample[i]));
+    }
+}
+
+/// Replaces `buf` with one resample of `sample` (`n` draws with replacement, in order).
+#[inline]
+pub(crate) fn draw(sample: &[f64], stream: &mut Stream, buf: &mut Vec<f64>) {
+    buf.clear();
+    extend_draws(sample, stream, buf, sample.len());
 }
 
 /// A quantile's tail is selected while drawing when it holds at most `n / TAIL` values.
@@ -189,18 +218,16 @@ fn tail_select(
     };
     buf.clear();
     let first = cap.min(n);
-    buf.extend((0..first).map(|_| sample[stream.index(n)]));
+    extend_draws(sample, stream, buf, first);
     let mut threshold = compact(buf);
     // indices are drawn a chunk at a time (the same sequence), so that drawing and testing
     // run as two tight loops
-    let mut idx = [0usize; 256];
+    let mut idx = [0usize; CHUNK];
     let mut left = n - first;
     while left > 0 {
-        let chunk = left.min(idx.len());
+        let chunk = left.min(CHUNK);
         left -= chunk;
-        for slot in &mut idx[..chunk] {
-            *slot = stream.index(n);
-        }
+        stream.indices(n, &mut idx[..chunk]);
         for &i in &idx[..chunk] {
             let v = sample[i];
             if order(&v, &threshold) == Ordering::Less {
