@@ -49,7 +49,10 @@
 //! Time O(B n) plus O(B log B) for the distribution's quantiles. Memory O(n + B) for the built-in
 //! statistics: the mean never materializes a resample, the order statistics reuse one buffer of
 //! size n per thread and use selection (`select_nth_unstable_by`), never a full sort, per
-//! resample. No B x n matrix is ever built.
+//! resample. A quantile in a small tail (order statistic `k` with `n - k <= n / 16` or
+//! `k + 2 <= n / 16`, such as p99 of 10 000 points) is selected while drawing: only values beyond
+//! a running threshold are kept, at most `max(4 (n - k), 64)` (or `max(4 (k + 2), 64)`), and the result is
+//! bit-identical to selecting on the whole resample. No B x n matrix is ever built.
 //!
 //! # Errors
 //!
@@ -260,9 +263,11 @@ impl BootstrapOptions {
 pub struct Bootstrap {
     /// The statistic (or comparison, canary relative to baseline) on the original data.
     pub estimate: f64,
-    /// The lower end (`-inf` for [`Alternative::Less`]).
+    /// The lower end (`-inf` for [`Alternative::Less`]; serialized as `"-Infinity"`).
+    #[serde(with = "extended_f64")]
     pub lower: f64,
-    /// The upper end (`+inf` for [`Alternative::Greater`]).
+    /// The upper end (`+inf` for [`Alternative::Greater`]; serialized as `"Infinity"`).
+    #[serde(with = "extended_f64")]
     pub upper: f64,
     /// The standard deviation of the bootstrap distribution (divisor `B - 1`).
     pub standard_error: f64,
@@ -283,6 +288,46 @@ pub struct Bootstrap {
     pub bias_correction: Option<f64>,
     /// BCa only: the jackknife acceleration `a`.
     pub acceleration: Option<f64>,
+}
+
+/// Serde for an `f64` that may be infinite: a JSON number, or the strings `"Infinity"`,
+/// `"-Infinity"` and `"NaN"` (the convention of the crate's fixtures), since JSON numbers cannot
+/// be infinite.
+mod extended_f64 {
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    pub(super) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if *v > 0.0 {
+            s.serialize_str("Infinity")
+        } else {
+            s.serialize_str("-Infinity")
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Number(f64),
+        Text(String),
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Number(v) => Ok(v),
+            Repr::Text(t) => match t.as_str() {
+                "Infinity" => Ok(f64::INFINITY),
+                "-Infinity" => Ok(f64::NEG_INFINITY),
+                "NaN" => Ok(f64::NAN),
+                other => Err(de::Error::custom(format!(
+                    "expected a number, \"Infinity\", \"-Infinity\" or \"NaN\", got {other:?}"
+                ))),
+            },
+        }
+    }
 }
 
 /// Checks a sample for the bootstrap: finite, at least two points.
@@ -629,8 +674,7 @@ where
     let n = sample.len();
     let mut dist = vec![0.0; opts.resamples];
     resample::fill(&mut dist, seed, Vec::new, |stream, buf| {
-        buf.clear();
-        buf.extend((0..n).map(|_| sample[stream.index(n)]));
+        statistic::draw(sample, stream, buf);
         f(buf)
     });
     finish(opts, seed, estimate, dist, "", || {
@@ -737,10 +781,8 @@ where
     let mut dist = vec![0.0; opts.resamples];
     let init = || (Vec::new(), Vec::new());
     resample::fill(&mut dist, seed, init, |stream, (bb, cb)| {
-        bb.clear();
-        bb.extend((0..nb).map(|_| baseline[stream.index(nb)]));
-        cb.clear();
-        cb.extend((0..nc).map(|_| canary[stream.index(nc)]));
+        statistic::draw(baseline, stream, bb);
+        statistic::draw(canary, stream, cb);
         f(bb, cb)
     });
     finish(opts, seed, estimate, dist, "", || {
@@ -852,6 +894,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, Error::Degenerate { .. }), "{e}");
+    }
+
+    #[test]
+    fn one_sided_results_round_trip_through_json() {
+        let (b, c) = data();
+        let opts = BootstrapOptions::new()
+            .resamples(300)
+            .alternative(Alternative::Greater);
+        let r = bootstrap_two_sample(&b, &c, Statistic::Mean, Comparison::Ratio, &opts).unwrap();
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains("\"upper\":\"Infinity\""), "{json}");
+        let back: Bootstrap = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+        let opts_back: BootstrapOptions =
+            serde_json::from_str(&serde_json::to_string(&opts).unwrap()).unwrap();
+        assert_eq!(opts_back, opts);
     }
 
     #[test]

@@ -19,12 +19,13 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// Resamples per random stream.
 pub(crate) const BLOCK: usize = 64;
 
-/// A block's random stream with a spare 32-bit half-word.
+/// A block's random stream, consumed as 32-bit halves of 64-bit words (low half first).
 #[derive(Debug, Clone)]
 pub(crate) struct Stream {
     rng: Xoshiro256PlusPlus,
     word: u64,
-    spare: bool,
+    /// Unused halves of `word`: 0, 1 (the high half) or 2 (both).
+    halves: u8,
 }
 
 impl Stream {
@@ -32,19 +33,26 @@ impl Stream {
         Stream {
             rng,
             word: 0,
-            spare: false,
+            halves: 0,
         }
     }
 
     #[inline]
     fn next_u32(&mut self) -> u32 {
-        if self.spare {
-            self.spare = false;
-            (self.word >> 32) as u32
-        } else {
-            self.word = self.rng.next_u64();
-            self.spare = true;
-            self.word as u32
+        match self.halves {
+            0 => {
+                self.word = self.rng.next_u64();
+                self.halves = 1;
+                self.word as u32
+            }
+            1 => {
+                self.halves = 0;
+                (self.word >> 32) as u32
+            }
+            _ => {
+                self.halves = 1;
+                self.word as u32
+            }
         }
     }
 
@@ -56,6 +64,60 @@ impl Stream {
             below_u32(self, n32) as usize
         } else {
             below_u64(&mut self.rng, n as u64) as usize
+        }
+    }
+
+    /// Fills `out` with uniform indices in `0..n`: exactly the values of `out.len()` calls of
+    /// [`Stream::index`], computed two per 64-bit word while no rejection test is needed.
+    #[inline]
+    pub(crate) fn indices(&mut self, n: usize, out: &mut [usize]) {
+        let Ok(n32) = u32::try_from(n) else {
+            out.iter_mut().for_each(|o| *o = self.index(n));
+            return;
+        };
+        let mut rest = out;
+        if self.halves != 0 && !rest.is_empty() {
+            rest[0] = self.index(n);
+            rest = &mut rest[1..];
+        }
+        // now at a word boundary (index() may have started a new word: finish it first)
+        if self.halves == 1 && !rest.is_empty() {
+            rest[0] = self.index(n);
+            rest = &mut rest[1..];
+        }
+        let n64 = u64::from(n32);
+        // the generator is copied to a local for the fast path (kept in registers) and written
+        // back around the slow path, which uses `self`
+        let mut rng = self.rng.clone();
+        let mut pairs = rest.chunks_exact_mut(2);
+        for pair in &mut pairs {
+            if self.halves != 0 {
+                // a rejection in the slow path below left a half-word: stay exact
+                self.rng = rng;
+                pair[0] = self.index(n);
+                pair[1] = self.index(n);
+                rng = self.rng.clone();
+                continue;
+            }
+            let w = rng.next_u64();
+            let a = (w & 0xFFFF_FFFF) * n64;
+            let b = (w >> 32) * n64;
+            if (a as u32) >= n32 && (b as u32) >= n32 {
+                // both accepted at once by Lemire's test
+                pair[0] = (a >> 32) as usize;
+                pair[1] = (b >> 32) as usize;
+            } else {
+                self.rng = rng;
+                self.word = w;
+                self.halves = 2;
+                pair[0] = self.index(n);
+                pair[1] = self.index(n);
+                rng = self.rng.clone();
+            }
+        }
+        self.rng = rng;
+        for o in pairs.into_remainder() {
+            *o = self.index(n);
         }
     }
 }
@@ -225,6 +287,36 @@ mod tests {
                 }
             }
             assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn bulk_indices_equal_single_draws() {
+        for n in [
+            1usize,
+            2,
+            3,
+            10,
+            1000,
+            (3 << 30) + 1,
+            1 << 31,
+            (1 << 32) + 7,
+        ] {
+            for offset in 0..3 {
+                for len in [0, 1, 2, 3, 64, 257] {
+                    let mut a = block_streams(n as u64 + offset, 1).remove(0);
+                    let mut b = a.clone();
+                    for _ in 0..offset {
+                        a.index(n);
+                        b.index(n);
+                    }
+                    let mut bulk = vec![0; len];
+                    a.indices(n, &mut bulk);
+                    let single: Vec<usize> = (0..len).map(|_| b.index(n)).collect();
+                    assert_eq!(bulk, single, "n = {n}, offset = {offset}, len = {len}");
+                    assert_eq!(a.index(n), b.index(n));
+                }
+            }
         }
     }
 

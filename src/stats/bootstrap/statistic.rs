@@ -114,26 +114,133 @@ pub(crate) fn resampled(
     let n = sample.len();
     match stat {
         Statistic::Mean => {
+            // indices a chunk at a time, summed in four lanes (a fixed order)
+            let mut idx = [0usize; CHUNK];
             let mut acc = [0.0f64; 4];
-            let quads = n / 4;
-            for _ in 0..quads {
-                acc[0] += sample[stream.index(n)];
-                acc[1] += sample[stream.index(n)];
-                acc[2] += sample[stream.index(n)];
-                acc[3] += sample[stream.index(n)];
+            let mut left = n;
+            while left > 0 {
+                let chunk = left.min(CHUNK);
+                left -= chunk;
+                stream.indices(n, &mut idx[..chunk]);
+                let mut quads = idx[..chunk].chunks_exact(4);
+                for q in &mut quads {
+                    acc[0] += sample[q[0]];
+                    acc[1] += sample[q[1]];
+                    acc[2] += sample[q[2]];
+                    acc[3] += sample[q[3]];
+                }
+                for (lane, &i) in quads.remainder().iter().enumerate() {
+                    acc[lane] += sample[i];
+                }
             }
-            let mut tail = 0.0;
-            for _ in 0..n % 4 {
-                tail += sample[stream.index(n)];
+            ((acc[0] + acc[1]) + (acc[2] + acc[3])) / n as f64
+        }
+        Statistic::Quantile(p) => {
+            let (k, frac) = position(n, p);
+            let two = frac > 0.0;
+            // order statistics k (and k + 1) are among the `n - k` largest or the `k + 2`
+            // smallest values; a tail that small is selected while drawing
+            if n - k <= n / TAIL {
+                let (a, b) = tail_select(sample, stream, buf, n - k, true);
+                if two { lerp(a, b, frac) } else { a }
+            } else if k + 2 <= n / TAIL {
+                let (b, a) = tail_select(sample, stream, buf, k + 1 + usize::from(two), false);
+                if two { lerp(a, b, frac) } else { b }
+            } else {
+                draw(sample, stream, buf);
+                in_place(stat, buf)
             }
-            ((acc[0] + acc[1]) + (acc[2] + acc[3]) + tail) / n as f64
         }
         _ => {
-            buf.clear();
-            buf.extend((0..n).map(|_| sample[stream.index(n)]));
+            draw(sample, stream, buf);
             in_place(stat, buf)
         }
     }
+}
+
+/// Indices drawn per call of [`Stream::indices`].
+const CHUNK: usize = 256;
+
+/// Appends `count` values drawn from `sample` to `buf`.
+#[inline]
+fn extend_draws(sample: &[f64], stream: &mut Stream, buf: &mut Vec<f64>, count: usize) {
+    let n = sample.len();
+    let mut idx = [0usize; CHUNK];
+    let mut left = count;
+    while left > 0 {
+        let chunk = left.min(CHUNK);
+        left -= chunk;
+        stream.indices(n, &mut idx[..chunk]);
+        buf.extend(idx[..chunk].iter().map(|&i| sample[i]));
+    }
+}
+
+/// Replaces `buf` with one resample of `sample` (`n` draws with replacement, in order).
+#[inline]
+pub(crate) fn draw(sample: &[f64], stream: &mut Stream, buf: &mut Vec<f64>) {
+    buf.clear();
+    extend_draws(sample, stream, buf, sample.len());
+}
+
+/// A quantile's tail is selected while drawing when it holds at most `n / TAIL` values.
+const TAIL: usize = 16;
+
+/// Draws one resample of `sample` (the same draws as filling a buffer) and selects its `m`
+/// largest (`largest = true`) or smallest values (`1 <= m < n`) without storing the rest:
+/// candidates beyond the current threshold are appended to `buf`; when `buf` holds `4m` of
+/// them, `select_nth_unstable_by` keeps the `m` most extreme and the threshold moves to the
+/// m-th. A value equal to the threshold is never needed: `m` values at least as extreme are
+/// already kept. Returns the m-th most extreme value and the next one outward (the m-th largest
+/// and the (m-1)-th largest, or the m-th and (m-1)-th smallest), in the order of
+/// `f64::total_cmp`; both equal the m-th when `m = 1`.
+fn tail_select(
+    sample: &[f64],
+    stream: &mut Stream,
+    buf: &mut Vec<f64>,
+    m: usize,
+    largest: bool,
+) -> (f64, f64) {
+    use std::cmp::Ordering;
+    let n = sample.len();
+    // `order` sorts the most extreme values first
+    let order = |a: &f64, b: &f64| {
+        if largest {
+            b.total_cmp(a)
+        } else {
+            a.total_cmp(b)
+        }
+    };
+    let cap = (4 * m).max(64);
+    let compact = |buf: &mut Vec<f64>| {
+        buf.select_nth_unstable_by(m - 1, order);
+        buf.truncate(m);
+        buf[m - 1]
+    };
+    buf.clear();
+    let first = cap.min(n);
+    extend_draws(sample, stream, buf, first);
+    let mut threshold = compact(buf);
+    // indices are drawn a chunk at a time (the same sequence), so that drawing and testing
+    // run as two tight loops
+    let mut idx = [0usize; CHUNK];
+    let mut left = n - first;
+    while left > 0 {
+        let chunk = left.min(CHUNK);
+        left -= chunk;
+        stream.indices(n, &mut idx[..chunk]);
+        for &i in &idx[..chunk] {
+            let v = sample[i];
+            if order(&v, &threshold) == Ordering::Less {
+                buf.push(v);
+                if buf.len() == cap {
+                    threshold = compact(buf);
+                }
+            }
+        }
+    }
+    let root = compact(buf);
+    let next = buf[..m - 1].iter().copied().max_by(order).unwrap_or(root);
+    (root, next)
 }
 
 /// The statistic of `sample` with observation `i` left out, for every `i` (the jackknife), in
@@ -279,6 +386,33 @@ mod tests {
                     (got - want).abs() <= 1e-12 * (1.0 + want.abs()),
                     "{stat:?} {v:?}: {got} vs {want}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn resampled_quantiles_equal_selection_on_the_same_draws() {
+        use super::super::resample::block_streams;
+        let v: Vec<f64> = (0..2000)
+            .map(|i| (((i * 7919) % 1543) as f64 * 0.37).sin() * 100.0)
+            .collect();
+        let ties: Vec<f64> = (0..500).map(|i| f64::from(i % 7)).collect();
+        for data in [&v, &ties] {
+            let n = data.len();
+            for p in [
+                0.0, 0.0005, 0.001, 0.01, 0.05, 0.3, 0.5, 0.95, 0.99, 0.999, 0.9995, 1.0,
+            ] {
+                for seed in 0..3 {
+                    let mut s1 = block_streams(seed, 1).remove(0);
+                    let mut s2 = block_streams(seed, 1).remove(0);
+                    let mut buf = Vec::new();
+                    let got = resampled(Statistic::Quantile(p), data, &mut s1, &mut buf);
+                    let mut draws: Vec<f64> = (0..n).map(|_| data[s2.index(n)]).collect();
+                    let want = in_place(Statistic::Quantile(p), &mut draws);
+                    assert_eq!(got.to_bits(), want.to_bits(), "p = {p}, n = {n}");
+                    // the streams are in the same state afterwards
+                    assert_eq!(s1.index(1 << 20), s2.index(1 << 20));
+                }
             }
         }
     }
