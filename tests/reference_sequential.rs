@@ -78,7 +78,8 @@ fn check(case: &Value) -> Result<(), String> {
             got.push(("log_e", v));
         }
         "dkw_radius" => {
-            let v = dkw_radius(count(case, "n")?, field(case, "alpha")?).map_err(|e| e.to_string())?;
+            let v =
+                dkw_radius(count(case, "n")?, field(case, "alpha")?).map_err(|e| e.to_string())?;
             got.push(("epsilon", v));
         }
         "ks_sequential_p" => {

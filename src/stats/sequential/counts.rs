@@ -150,6 +150,7 @@ pub struct CountLook {
     /// Canary events so far.
     pub canary: u64,
     /// Natural log of the e-value at these counts.
+    #[serde(with = "super::eprocess::float_serde")]
     pub log_e: f64,
     /// Always-valid p-value (running minimum of `min(1, 1/E)` over looks).
     pub p_value: f64,
@@ -446,7 +447,8 @@ fn rate_ratio_interval(canary: u64, baseline: u64, rho: f64, k: f64, alpha: f64)
 /// The boundary in `[lo, hi]` where `inside` switches from false (at `lo`) to true (at `hi`);
 /// returns the smallest point found inside (so the interval is slightly conservative).
 fn bisect(inside: impl Fn(f64) -> bool, mut lo: f64, mut hi: f64) -> f64 {
-    for _ in 0..200 {
+    // 80 halvings: relative precision far below the sampling error of the interval.
+    for _ in 0..80 {
         let mid = 0.5 * (lo + hi);
         if mid <= lo || mid >= hi {
             break;

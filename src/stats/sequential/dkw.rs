@@ -28,22 +28,30 @@
 //! Ties are handled exactly: the empirical CDFs are evaluated at every distinct value.
 //!
 //! # Data structure and cost
-//! The two samples live in one value-ordered sequence of *chunks*: chunk `j` holds every
-//! observation (of either arm) in `[lo_j, lo_{j+1})`, at most [`CHUNK_CAPACITY`] of them, in two
-//! lazily sorted vectors (a sorted prefix plus an unsorted tail of new points). An observation
-//! costs a binary search over the chunk bounds (`O(log(N / B))`) and an append; a full chunk is
-//! split at its median (`O(B)` every `B / 2` insertions, plus moving `N / B` chunk headers).
+//! The two samples live in one value-ordered sequence of *blocks*: block `j` holds every
+//! observation (of either arm) in `[bound_{j-1}, bound_j)` in two vectors (a sorted prefix and
+//! an unsorted tail of values added since the block was last opened), and a flat array caches
+//! each block's two counts. The bounds are cut at every [`BLOCK_SIZE`]-th value (`B = 64`) of
+//! the merged order and re-cut (in linear time after sorting the tails) when the number of
+//! observations doubles, or when a block outgrows `max(16 B, sqrt(N))` points (or twice the
+//! largest block of the last cut, since a run of ties is never cut).
 //!
-//! `d` only changes at data points. A look walks the chunk summaries once (`O(N / B)`): a chunk
-//! ending where the baseline prefix count is `B0 + b_j` and the canary's is `C0 + c_j` gives an
-//! attained value `(B0 + b_j)/n_B - (C0 + c_j)/n_C` and an upper bound
-//! `(B0 + b_j)/n_B - C0/n_C` for every point inside it (and the mirror for the other sign). Only
-//! chunks whose bound beats the best attained value are opened (sorted, `O(B)` when only the
-//! tail is new, and scanned); the answer is exact. In the worst case every chunk is opened
-//! (`O(N)` per look); for data near the null or near a shift a handful are, so a look over a
-//! million points per arm costs well under a millisecond (see `benches/sequential.rs`).
-//! Memory: the observations themselves (16 bytes per point plus chunk slack); the DKW
-//! tests and the quantile bands need every order statistic.
+//! - Ingest: a binary search over the `N / B` bounds and an append, `O(log N)`; the doubling
+//!   re-cuts add amortized `O(1)` per observation for i.i.d. (exchangeable) streams, which is
+//!   the setting the DKW bands assume. An adversarially ordered stream (for example increasing
+//!   values) piles into one block and triggers the size re-cut, amortized `O(N / B)` worst case.
+//! - Look: `d` only changes at data points. A look walks the block counts twice (`O(N / B)`):
+//!   a block ending where the baseline prefix count is `B0 + b_j` and the canary's is `C0 + c_j`
+//!   gives an attained value `(B0 + b_j)/n_B - (C0 + c_j)/n_C` and an upper bound
+//!   `(B0 + b_j)/n_B - C0/n_C` for every point inside it (and the mirror image for the other
+//!   sign). Only blocks whose bound beats the best attained value are opened (tail sorted,
+//!   merged and scanned, `O(B)` when the tail is short), most promising first; the answer is
+//!   exact. Near the null or a shift, the number of opened blocks is about `B` whatever `N`
+//!   (the empirical process near its maximum moves like a random walk); in the worst case
+//!   every block is opened (`O(N)` per look). A look over a million points per arm costs a few
+//!   hundred microseconds (see `benches/sequential.rs`).
+//! - Memory: the observations (8 bytes each plus vector slack) and about 80 bytes per block;
+//!   the DKW tests and the quantile bands need every order statistic.
 
 use serde::{Deserialize, Serialize};
 
@@ -52,8 +60,8 @@ use super::eprocess::{Decision, Interval, RunningP, check_alpha, check_value};
 use crate::error::{Error, Result};
 use crate::stats::Alternative;
 
-/// The largest number of observations a chunk holds before it is split.
-pub const CHUNK_CAPACITY: usize = 4096;
+/// The number of observations per block when the blocks are (re)built.
+pub const BLOCK_SIZE: usize = 64;
 
 const DKW_A: f64 = 0.85;
 const DKW_C: f64 = 0.8;
@@ -252,6 +260,7 @@ pub struct DkwLook {
     /// `sup (F_B - F_C)`, `Less` `sup (F_C - F_B)`); 0 while an arm is empty.
     pub d: f64,
     /// `eps(n_C, alpha/2) + eps(n_B, alpha/2)` (`+inf` while an arm is empty).
+    #[serde(with = "super::eprocess::float_serde")]
     pub threshold: f64,
     /// Always-valid p-value (running minimum over looks).
     pub p_value: f64,
@@ -261,32 +270,24 @@ pub struct DkwLook {
     pub quantile_bands: Vec<QuantileBand>,
 }
 
-/// One value-range of the ordered sequence of observations.
+/// One value-range of the observations: both arms' values, each a sorted prefix followed by an
+/// unsorted tail of values added since the block was last opened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Chunk {
-    /// Inclusive lower bound of the values held (`-inf` for the first chunk).
-    lo: f64,
+struct Block {
     base: Vec<f64>,
     base_sorted: usize,
     can: Vec<f64>,
     can_sorted: usize,
-    /// Do not try to split again below this many points (set when all values are equal).
-    split_at: usize,
 }
 
-impl Chunk {
-    fn new(lo: f64) -> Self {
-        Chunk {
-            lo,
+impl Block {
+    fn empty() -> Self {
+        Block {
             base: Vec::new(),
             base_sorted: 0,
             can: Vec::new(),
             can_sorted: 0,
-            split_at: CHUNK_CAPACITY,
         }
-    }
-    fn len(&self) -> usize {
-        self.base.len() + self.can.len()
     }
     fn sort(&mut self) {
         sort_tail(&mut self.base, &mut self.base_sorted);
@@ -294,8 +295,8 @@ impl Chunk {
     }
 }
 
-/// Sorts `v` given that `v[..*sorted]` is sorted: the tail is sorted, then the stable sort
-/// (which detects the two runs) merges them in linear time.
+/// Sorts `v` given that `v[..*sorted]` is sorted: sorts the tail, then the stable sort (which
+/// detects the two runs) merges them in linear time.
 fn sort_tail(v: &mut [f64], sorted: &mut usize) {
     if *sorted < v.len() {
         v[*sorted..].sort_unstable_by(f64::total_cmp);
@@ -307,11 +308,21 @@ fn sort_tail(v: &mut [f64], sorted: &mut usize) {
 }
 
 /// Both arms' observations in value order (see the [module docs](self)).
+///
+/// Block `j` holds the values in `[bounds[j-1], bounds[j])` (unbounded at both ends); `sizes[j]`
+/// caches `(base.len(), can.len())` so a look walks one flat array. The bounds are fixed between
+/// rebuilds; a rebuild re-cuts the blocks at every [`BLOCK_SIZE`]-th value of the merged order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct TwoSampleStore {
-    chunks: Vec<Chunk>,
+    bounds: Vec<f64>,
+    sizes: Vec<(u64, u64)>,
+    blocks: Vec<Block>,
     n_base: u64,
     n_can: u64,
+    /// Total observations at the last rebuild.
+    rebuilt_at: u64,
+    /// The largest block right after the last rebuild (a long run of ties cannot be cut).
+    largest_at_rebuild: u64,
 }
 
 /// Sup distances between the empirical CDFs: `(sup (F_B - F_C), sup (F_C - F_B))`, both >= 0.
@@ -324,112 +335,163 @@ struct SupDistances {
 impl TwoSampleStore {
     fn new() -> Self {
         TwoSampleStore {
-            chunks: vec![Chunk::new(f64::NEG_INFINITY)],
+            bounds: Vec::new(),
+            sizes: vec![(0, 0)],
+            blocks: vec![Block::empty()],
             n_base: 0,
             n_can: 0,
+            rebuilt_at: 0,
+            largest_at_rebuild: 0,
         }
+    }
+
+    fn total(&self) -> u64 {
+        self.n_base + self.n_can
+    }
+
+    /// The most points a block may hold before the blocks are re-cut.
+    fn block_limit(&self) -> u64 {
+        (16 * BLOCK_SIZE as u64)
+            .max((self.total() as f64).sqrt() as u64)
+            .max(2 * self.largest_at_rebuild)
     }
 
     fn insert(&mut self, arm: Arm, x: f64) {
         // -0.0 and 0.0 are the same observation.
         let x = x + 0.0;
-        let j = self.chunks.partition_point(|c| c.lo <= x) - 1;
-        let chunk = &mut self.chunks[j];
+        let j = self.bounds.partition_point(|&b| b <= x);
+        let block = &mut self.blocks[j];
+        let size = &mut self.sizes[j];
         match arm {
             Arm::Baseline => {
-                chunk.base.push(x);
+                block.base.push(x);
+                size.0 += 1;
                 self.n_base += 1;
             }
             Arm::Canary => {
-                chunk.can.push(x);
+                block.can.push(x);
+                size.1 += 1;
                 self.n_can += 1;
             }
         }
-        if chunk.len() >= chunk.split_at {
-            self.split(j);
+        let in_block = size.0 + size.1;
+        if self.total() >= 2 * self.rebuilt_at.max(BLOCK_SIZE as u64 / 2)
+            || in_block > self.block_limit()
+        {
+            self.rebuild();
         }
     }
 
-    /// Splits chunk `j` at its median value (values >= the pivot move to a new chunk).
-    fn split(&mut self, j: usize) {
-        let chunk = &mut self.chunks[j];
-        let mut all: Vec<f64> = Vec::with_capacity(chunk.len());
-        all.extend_from_slice(&chunk.base);
-        all.extend_from_slice(&chunk.can);
-        let mid = all.len() / 2;
-        let (_, &mut median, _) = all.select_nth_unstable_by(mid, f64::total_cmp);
-        let min = all.iter().copied().fold(f64::INFINITY, f64::min);
-        let pivot = if median > min {
-            median
-        } else {
-            // Too many ties at the minimum: split just above it.
-            match all.iter().copied().filter(|&v| v > min).reduce(f64::min) {
-                Some(v) => v,
-                None => {
-                    // All values equal: nothing to split; try again when the chunk doubles.
-                    chunk.split_at = chunk.len() * 2;
-                    return;
+    /// Re-cuts the blocks at every `BLOCK_SIZE`-th value of the merged sorted order (never
+    /// inside a run of ties), in linear time after sorting the blocks' tails.
+    fn rebuild(&mut self) {
+        let mut base = Vec::with_capacity(self.n_base as usize);
+        let mut can = Vec::with_capacity(self.n_can as usize);
+        for b in &mut self.blocks {
+            b.sort();
+            base.extend_from_slice(&b.base);
+            can.extend_from_slice(&b.can);
+        }
+        let mut bounds = Vec::new();
+        let mut sizes = Vec::new();
+        let mut blocks = Vec::new();
+        let (mut i, mut j) = (0usize, 0usize);
+        while i < base.len() || j < can.len() {
+            // Take BLOCK_SIZE values of the merged order, then the rest of a tie run.
+            let (i0, j0) = (i, j);
+            let mut taken = 0;
+            let mut last = f64::NEG_INFINITY;
+            while taken < BLOCK_SIZE && (i < base.len() || j < can.len()) {
+                if j >= can.len() || (i < base.len() && base[i] <= can[j]) {
+                    last = base[i];
+                    i += 1;
+                } else {
+                    last = can[j];
+                    j += 1;
                 }
+                taken += 1;
             }
-        };
-        let (base_lo, base_hi, base_lo_sorted, base_hi_sorted) =
-            stable_partition(&chunk.base, chunk.base_sorted, pivot);
-        let (can_lo, can_hi, can_lo_sorted, can_hi_sorted) =
-            stable_partition(&chunk.can, chunk.can_sorted, pivot);
-        chunk.base = base_lo;
-        chunk.base_sorted = base_lo_sorted;
-        chunk.can = can_lo;
-        chunk.can_sorted = can_lo_sorted;
-        chunk.split_at = CHUNK_CAPACITY;
-        let mut right = Chunk::new(pivot);
-        right.base = base_hi;
-        right.base_sorted = base_hi_sorted;
-        right.can = can_hi;
-        right.can_sorted = can_hi_sorted;
-        self.chunks.insert(j + 1, right);
+            while i < base.len() && base[i] == last {
+                i += 1;
+            }
+            while j < can.len() && can[j] == last {
+                j += 1;
+            }
+            if !blocks.is_empty() {
+                let first = match (base.get(i0), can.get(j0)) {
+                    (Some(&a), Some(&b)) if i0 < i && j0 < j => a.min(b),
+                    (Some(&a), _) if i0 < i => a,
+                    (_, Some(&b)) => b,
+                    _ => unreachable!("a block takes at least one value"),
+                };
+                bounds.push(first);
+            }
+            sizes.push(((i - i0) as u64, (j - j0) as u64));
+            // Each block is expected to double before the next re-cut: reserve for it.
+            let mut bv = Vec::with_capacity(2 * (i - i0));
+            bv.extend_from_slice(&base[i0..i]);
+            let mut cv = Vec::with_capacity(2 * (j - j0));
+            cv.extend_from_slice(&can[j0..j]);
+            blocks.push(Block {
+                base: bv,
+                base_sorted: i - i0,
+                can: cv,
+                can_sorted: j - j0,
+            });
+        }
+        if blocks.is_empty() {
+            blocks.push(Block::empty());
+            sizes.push((0, 0));
+        }
+        self.bounds = bounds;
+        self.sizes = sizes;
+        self.blocks = blocks;
+        self.rebuilt_at = self.total();
+        self.largest_at_rebuild = self.sizes.iter().map(|&(b, c)| b + c).max().unwrap_or(0);
     }
 
     /// The sup distances between the arms' empirical CDFs (exact); both arms non-empty.
     fn sup_distances(&mut self) -> SupDistances {
         let na = self.n_base as f64;
         let nc = self.n_can as f64;
-        let k = self.chunks.len();
-        // Prefix counts before each chunk, attained values at chunk ends and bounds inside.
-        let mut prefix = Vec::with_capacity(k);
-        let mut ub_base = Vec::with_capacity(k);
-        let mut ub_can = Vec::with_capacity(k);
-        let (mut b0, mut c0) = (0u64, 0u64);
         let mut best = SupDistances {
             base_above: 0.0,
             can_above: 0.0,
         };
-        for ch in &self.chunks {
-            let (b1, c1) = (b0 + ch.base.len() as u64, c0 + ch.can.len() as u64);
-            prefix.push((b0, c0));
+        // Pass 1: attained values at block ends.
+        let (mut b1, mut c1) = (0u64, 0u64);
+        for &(cb, cc) in &self.sizes {
+            b1 += cb;
+            c1 += cc;
             let end = b1 as f64 / na - c1 as f64 / nc;
             best.base_above = best.base_above.max(end);
             best.can_above = best.can_above.max(-end);
-            ub_base.push(b1 as f64 / na - c0 as f64 / nc);
-            ub_can.push(c1 as f64 / nc - b0 as f64 / na);
-            (b0, c0) = (b1, c1);
         }
-        let mut order: Vec<usize> = (0..k)
-            .filter(|&j| ub_base[j] > best.base_above || ub_can[j] > best.can_above)
-            .collect();
-        // Open the most promising chunks first so the bound prunes the rest.
-        order.sort_unstable_by(|&x, &y| {
-            let gx = (ub_base[x] - best.base_above).max(ub_can[x] - best.can_above);
-            let gy = (ub_base[y] - best.base_above).max(ub_can[y] - best.can_above);
-            gy.total_cmp(&gx)
-        });
-        for j in order {
-            if ub_base[j] <= best.base_above && ub_can[j] <= best.can_above {
+        // Pass 2: blocks whose bound beats the attained values, with their prefix counts.
+        let mut open: Vec<(f64, usize, u64, u64)> = Vec::new();
+        let (mut b0, mut c0) = (0u64, 0u64);
+        for (j, &(cb, cc)) in self.sizes.iter().enumerate() {
+            let up = (b0 + cb) as f64 / na - c0 as f64 / nc - best.base_above;
+            let down = (c0 + cc) as f64 / nc - b0 as f64 / na - best.can_above;
+            let gap = up.max(down);
+            if gap > 0.0 {
+                open.push((gap, j, b0, c0));
+            }
+            b0 += cb;
+            c0 += cc;
+        }
+        // Open the most promising blocks first so the bound prunes the rest.
+        open.sort_unstable_by(|x, y| y.0.total_cmp(&x.0));
+        for (_, j, b0, c0) in open {
+            let (cb, cc) = self.sizes[j];
+            let up = (b0 + cb) as f64 / na - c0 as f64 / nc - best.base_above;
+            let down = (c0 + cc) as f64 / nc - b0 as f64 / na - best.can_above;
+            if up <= 0.0 && down <= 0.0 {
                 continue;
             }
-            let (b0, c0) = prefix[j];
-            let ch = &mut self.chunks[j];
-            ch.sort();
-            scan_chunk(&ch.base, &ch.can, b0, c0, na, nc, &mut best);
+            let block = &mut self.blocks[j];
+            block.sort();
+            scan_block(&block.base, &block.can, b0, c0, na, nc, &mut best);
         }
         best
     }
@@ -437,22 +499,23 @@ impl TwoSampleStore {
     /// The `k`-th smallest (1-based) observation of `arm`, `1 <= k <= n_arm`.
     fn order_statistic(&mut self, arm: Arm, k: u64) -> f64 {
         let mut before = 0u64;
-        let last = self.chunks.len() - 1;
-        for (j, ch) in self.chunks.iter_mut().enumerate() {
+        let last = self.sizes.len() - 1;
+        for (j, &(cb, cc)) in self.sizes.iter().enumerate() {
             let len = match arm {
-                Arm::Baseline => ch.base.len(),
-                Arm::Canary => ch.can.len(),
-            } as u64;
+                Arm::Baseline => cb,
+                Arm::Canary => cc,
+            };
             if before + len >= k || j == last {
                 let idx = (k - before - 1) as usize;
+                let block = &mut self.blocks[j];
                 return match arm {
                     Arm::Baseline => {
-                        sort_tail(&mut ch.base, &mut ch.base_sorted);
-                        ch.base[idx]
+                        sort_tail(&mut block.base, &mut block.base_sorted);
+                        block.base[idx]
                     }
                     Arm::Canary => {
-                        sort_tail(&mut ch.can, &mut ch.can_sorted);
-                        ch.can[idx]
+                        sort_tail(&mut block.can, &mut block.can_sorted);
+                        block.can[idx]
                     }
                 };
             }
@@ -462,8 +525,8 @@ impl TwoSampleStore {
     }
 }
 
-/// Walks one chunk's merged distinct values and updates the sup distances.
-fn scan_chunk(
+/// Walks one block's merged distinct values and updates the sup distances.
+fn scan_block(
     base: &[f64],
     can: &[f64],
     b0: u64,
@@ -490,27 +553,6 @@ fn scan_chunk(
         best.base_above = best.base_above.max(g);
         best.can_above = best.can_above.max(-g);
     }
-}
-
-/// Splits `v` into (`< pivot`, `>= pivot`) keeping order; returns the sorted-prefix lengths.
-fn stable_partition(v: &[f64], sorted: usize, pivot: f64) -> (Vec<f64>, Vec<f64>, usize, usize) {
-    let mut lo = Vec::with_capacity(v.len() / 2 + 1);
-    let mut hi = Vec::with_capacity(v.len() / 2 + 1);
-    let (mut lo_sorted, mut hi_sorted) = (0, 0);
-    for (i, &x) in v.iter().enumerate() {
-        if x < pivot {
-            lo.push(x);
-            if i < sorted {
-                lo_sorted += 1;
-            }
-        } else {
-            hi.push(x);
-            if i < sorted {
-                hi_sorted += 1;
-            }
-        }
-    }
-    (lo, hi, lo_sorted, hi_sorted)
 }
 
 /// Streaming two-sample DKW test (see the [module docs](self)).
@@ -840,7 +882,7 @@ mod tests {
                 assert!((got.can_above - neg).abs() < 1e-15);
             }
         }
-        assert!(store.chunks.len() > 4);
+        assert!(store.blocks.len() > 4);
         let mut sb = b.clone();
         sb.sort_by(f64::total_cmp);
         for k in [1u64, 2, 500, sb.len() as u64] {
@@ -852,14 +894,29 @@ mod tests {
     }
 
     #[test]
-    fn all_equal_values_do_not_split_forever() {
+    fn all_equal_values_and_monotone_streams() {
         let mut store = TwoSampleStore::new();
-        for _ in 0..(3 * CHUNK_CAPACITY) {
+        for _ in 0..(40 * BLOCK_SIZE) {
             store.insert(Arm::Baseline, 1.0);
             store.insert(Arm::Canary, 1.0);
         }
         let s = store.sup_distances();
         assert_eq!((s.base_above, s.can_above), (0.0, 0.0));
+        // An increasing stream lands in the last block; the limit forces re-cuts.
+        let mut store = TwoSampleStore::new();
+        for i in 0..20_000 {
+            store.insert(Arm::Baseline, f64::from(i));
+            store.insert(Arm::Canary, f64::from(i) + 0.5);
+        }
+        assert!(
+            store
+                .sizes
+                .iter()
+                .all(|&(b, c)| b + c <= store.block_limit())
+        );
+        let s = store.sup_distances();
+        assert!((s.base_above - 1.0 / 20_000.0).abs() < 1e-15);
+        assert_eq!(s.can_above, 0.0);
     }
 
     #[test]
