@@ -181,6 +181,8 @@ pub struct CountMixture {
     canary: u64,
     running: RunningP,
     rate_ratio: Interval,
+    /// `ln` of the prior mass kept by the truncation (derived from the options, cached).
+    prior_tail: f64,
 }
 
 /// Counts above this are refused: they cannot be represented exactly in an `f64`.
@@ -202,7 +204,9 @@ impl CountMixture {
     /// ```
     pub fn new(opts: CountMixtureOptions) -> Result<Self> {
         opts.validate()?;
+        let prior_tail = prior_tail(opts.canary_share, opts.k, opts.alternative)?;
         Ok(CountMixture {
+            prior_tail,
             opts,
             baseline: 0,
             canary: 0,
@@ -305,12 +309,17 @@ impl CountMixture {
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
     pub fn log_e_value(&self) -> Result<f64> {
-        count_log_e(
+        Ok(self.terms()?.0)
+    }
+
+    fn terms(&self) -> Result<(f64, f64)> {
+        mixture(
             self.canary,
             self.baseline,
             self.opts.canary_share,
             self.opts.k,
             self.opts.alternative,
+            self.prior_tail,
         )
     }
 
@@ -342,13 +351,13 @@ impl CountMixture {
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
     pub fn look(&mut self) -> Result<CountLook> {
-        let log_e = self.log_e_value()?;
+        let (log_e, m) = self.terms()?;
         let p = self.running.update(p_from_log_e(log_e));
         let cs = rate_ratio_interval(
             self.canary,
             self.baseline,
             self.opts.canary_share,
-            self.opts.k,
+            m,
             self.opts.alpha,
         );
         self.rate_ratio = self.rate_ratio.intersect(cs);
@@ -392,26 +401,46 @@ pub fn count_log_e(
         .canary_share(canary_share)
         .k(k)
         .validate()?;
-    let rho = canary_share;
-    let (c, b) = (canary as f64, baseline as f64);
-    let (a0, b0) = (k * rho, k * (1.0 - rho));
-    // c ln(rho) with 0 ln(rho) = 0.
-    let lik0 = c * rho.ln() + b * (-rho).ln_1p();
-    let base = ln_beta(a0 + c, b0 + b) - ln_beta(a0, b0) - lik0;
-    Ok(match alternative {
-        Alternative::Greater => {
-            base + ln_beta_reg_upper(a0 + c, b0 + b, rho)? - ln_beta_reg_upper(a0, b0, rho)?
-        }
-        Alternative::Less => base + ln_beta_reg(a0 + c, b0 + b, rho)? - ln_beta_reg(a0, b0, rho)?,
-        _ => base,
-    })
+    let prior = prior_tail(canary_share, k, alternative)?;
+    Ok(mixture(canary, baseline, canary_share, k, alternative, prior)?.0)
 }
 
-/// The rate-ratio interval of the two-sided mixture at one look (not intersected).
-fn rate_ratio_interval(canary: u64, baseline: u64, rho: f64, k: f64, alpha: f64) -> Interval {
+/// `ln` of the prior mass the truncation keeps: `ln(1 - I_rho(a, b0))` for `Greater`,
+/// `ln I_rho(a, b0)` for `Less`, 0 for two-sided.
+fn prior_tail(rho: f64, k: f64, alternative: Alternative) -> Result<f64> {
+    let (a0, b0) = (k * rho, k * (1.0 - rho));
+    match alternative {
+        Alternative::Greater => ln_beta_reg_upper(a0, b0, rho),
+        Alternative::Less => ln_beta_reg(a0, b0, rho),
+        _ => Ok(0.0),
+    }
+}
+
+/// `(ln E, m)` with `m = lnB(a + c, b0 + b) - lnB(a, b0)` (reused by the confidence sequence).
+fn mixture(
+    canary: u64,
+    baseline: u64,
+    rho: f64,
+    k: f64,
+    alternative: Alternative,
+    prior_tail: f64,
+) -> Result<(f64, f64)> {
     let (c, b) = (canary as f64, baseline as f64);
     let (a0, b0) = (k * rho, k * (1.0 - rho));
     let m = ln_beta(a0 + c, b0 + b) - ln_beta(a0, b0);
+    // c ln(rho) with 0 ln(rho) = 0.
+    let base = m - c * rho.ln() - b * (-rho).ln_1p();
+    let log_e = match alternative {
+        Alternative::Greater => base + ln_beta_reg_upper(a0 + c, b0 + b, rho)? - prior_tail,
+        Alternative::Less => base + ln_beta_reg(a0 + c, b0 + b, rho)? - prior_tail,
+        _ => base,
+    };
+    Ok((log_e, m))
+}
+
+/// The rate-ratio interval of the two-sided mixture at one look (not intersected).
+fn rate_ratio_interval(canary: u64, baseline: u64, rho: f64, m: f64, alpha: f64) -> Interval {
+    let (c, b) = (canary as f64, baseline as f64);
     // theta is inside when c ln(theta) + b ln(1 - theta) > m - ln(1/alpha) =: t.
     let t = m + alpha.ln();
     let h = |theta: f64| -> f64 {
@@ -447,8 +476,8 @@ fn rate_ratio_interval(canary: u64, baseline: u64, rho: f64, k: f64, alpha: f64)
 /// The boundary in `[lo, hi]` where `inside` switches from false (at `lo`) to true (at `hi`);
 /// returns the smallest point found inside (so the interval is slightly conservative).
 fn bisect(inside: impl Fn(f64) -> bool, mut lo: f64, mut hi: f64) -> f64 {
-    // 80 halvings: relative precision far below the sampling error of the interval.
-    for _ in 0..80 {
+    // 60 halvings: precision far below the sampling error of the interval.
+    for _ in 0..60 {
         let mid = 0.5 * (lo + hi);
         if mid <= lo || mid >= hi {
             break;
@@ -598,10 +627,11 @@ mod tests {
 
     #[test]
     fn rate_ratio_interval_covers_the_estimate() {
-        let iv = rate_ratio_interval(30, 60, 0.25, 100.0, 0.05);
+        let m = |c: f64, b: f64| ln_beta(25.0 + c, 75.0 + b) - ln_beta(25.0, 75.0);
+        let iv = rate_ratio_interval(30, 60, 0.25, m(30.0, 60.0), 0.05);
         let hat = (30.0 / 90.0) * 0.75 / (0.25 * (60.0 / 90.0));
         assert!(iv.lower < hat && hat < iv.upper);
-        let none = rate_ratio_interval(0, 0, 0.25, 100.0, 0.05);
+        let none = rate_ratio_interval(0, 0, 0.25, m(0.0, 0.0), 0.05);
         assert_eq!(none.lower, 0.0);
         assert_eq!(none.upper, f64::INFINITY);
     }
