@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::stats::check_sample;
+use crate::stats::{check_sample, sorted_sample};
 
 /// The Mann-Whitney statistic of one sample against another, with the pooled tie term.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -129,6 +129,116 @@ pub fn average_ranks(values: &[f64]) -> Result<(Vec<f64>, f64)> {
     Ok((ranks, tie_term))
 }
 
+/// Below this length a comparison sort beats the radix sort.
+const SMALL_SORT: usize = 1 << 11;
+
+/// Sorts finite values ascending in place (`-0.0` before `0.0`, which compare equal).
+///
+/// Small inputs use a comparison sort; large ones an LSD radix sort on the order-preserving
+/// bit pattern of each value (sign-flipped IEEE 754 bits), 6 passes of 11 bits at most, skipping
+/// passes in which every key shares the digit. Deterministic; O(n) extra memory.
+pub(crate) fn sort_finite(v: &mut [f64]) {
+    if v.len() <= SMALL_SORT {
+        v.sort_unstable_by(f64::total_cmp);
+        return;
+    }
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    const PASSES: usize = 6;
+    let n = v.len();
+    let mut keys: Vec<u64> = v.iter().map(|&x| order_key(x)).collect();
+    let mut hist = vec![[0usize; BUCKETS]; PASSES];
+    for &k in &keys {
+        for (p, h) in hist.iter_mut().enumerate() {
+            h[((k >> (BITS * p as u32)) as usize) & (BUCKETS - 1)] += 1;
+        }
+    }
+    let mut buf = vec![0u64; n];
+    for (p, h) in hist.iter_mut().enumerate() {
+        if h.contains(&n) {
+            continue; // every key has the same digit here
+        }
+        let mut sum = 0usize;
+        for c in h.iter_mut() {
+            let t = *c;
+            *c = sum;
+            sum += t;
+        }
+        let shift = BITS * p as u32;
+        for &k in &keys {
+            let d = ((k >> shift) as usize) & (BUCKETS - 1);
+            buf[h[d]] = k;
+            h[d] += 1;
+        }
+        std::mem::swap(&mut keys, &mut buf);
+    }
+    for (x, &k) in v.iter_mut().zip(&keys) {
+        *x = from_order_key(k);
+    }
+}
+
+/// A key whose unsigned order is the `f64::total_cmp` order.
+fn order_key(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+}
+
+fn from_order_key(k: u64) -> f64 {
+    if k >> 63 == 1 {
+        f64::from_bits(k & !(1 << 63))
+    } else {
+        f64::from_bits(!k)
+    }
+}
+
+/// A checked, sorted copy of a sample (see [`sort_finite`]).
+pub(crate) fn sorted_copy(metric: &str, values: &[f64]) -> Result<Vec<f64>> {
+    if values.len() <= SMALL_SORT {
+        return sorted_sample(metric, values);
+    }
+    check_sample(metric, values)?;
+    let mut v = values.to_vec();
+    sort_finite(&mut v);
+    Ok(v)
+}
+
+/// Sorted copies of the baseline and the canary (sorted concurrently with the `parallel`
+/// feature; the result does not depend on it).
+pub(crate) fn sorted_pair(baseline: &[f64], canary: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
+    check_sample("baseline", baseline)?;
+    check_sample("canary", canary)?;
+    #[cfg(feature = "parallel")]
+    {
+        if baseline.len() + canary.len() >= 1 << 16 {
+            let (b, c) = rayon::join(
+                || sorted_copy("baseline", baseline),
+                || sorted_copy("canary", canary),
+            );
+            return Ok((b?, c?));
+        }
+    }
+    Ok((
+        sorted_copy("baseline", baseline)?,
+        sorted_copy("canary", canary)?,
+    ))
+}
+
+/// `sum(t^3 - t)` over the tie groups of one sorted sample.
+pub(crate) fn tie_term_sorted(v: &[f64]) -> f64 {
+    let mut term = 0.0;
+    let mut start = 0;
+    while start < v.len() {
+        let mut end = start + 1;
+        while end < v.len() && v[end] == v[start] {
+            end += 1;
+        }
+        let t = (end - start) as f64;
+        term += t * t * t - t;
+        start = end;
+    }
+    term
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +273,32 @@ mod tests {
         assert_eq!(r.u_x, r1 - (x.len() * (x.len() + 1)) as f64 / 2.0);
         assert_eq!(r.tie_term, tie_term);
         assert_eq!(r.u_x + r.u_y(), 30.0);
+    }
+
+    #[test]
+    fn radix_sort_matches_total_cmp() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut v: Vec<f64> = (0..10_000)
+            .map(|i| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let r = (state >> 11) as f64 / (1u64 << 53) as f64;
+                match i % 5 {
+                    0 => -0.0,
+                    1 => 0.0,
+                    2 => (r - 0.5) * 1e12,
+                    3 => (r * 10.0).round(),
+                    _ => -r * 1e-300,
+                }
+            })
+            .collect();
+        let mut expected = v.clone();
+        expected.sort_unstable_by(f64::total_cmp);
+        sort_finite(&mut v);
+        let bits = |s: &[f64]| s.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&v), bits(&expected));
+        assert_eq!(tie_term_sorted(&[1.0, 1.0, 2.0, 3.0, 3.0, 3.0]), 6.0 + 24.0);
     }
 
     #[test]
