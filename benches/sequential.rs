@@ -77,7 +77,7 @@ fn benches(c: &mut Criterion) {
     assert!(p > 0.05, "A/A rejected: p = {p}");
 
     let mut g = c.benchmark_group("sequential");
-    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    g.sample_size(10).measurement_time(Duration::from_secs(8));
     g.bench_function(BenchmarkId::new("dkw_stream_look_every_1000", n), |bch| {
         bch.iter(|| stream(black_box(&base), black_box(&can), 1000))
     });

@@ -15,26 +15,25 @@
 //!   up to 10,000 per arm (200 looks). Tests: DKW equality (`dkw-two-sided`), DKW stochastic
 //!   order (`dkw-greater`), the mSPRT on log values (`msprt-log`, tau^2 = 0.01, burn-in 100), and
 //!   the Bonferroni combination of `dkw-greater` and `msprt-log` that `examples/monitor.rs` runs.
-//!   Naive: a two-sided Mann-Whitney test (normal approximation with tie correction and continuity
-//!   correction) at 20 looks, n = 50, 100, ..., 1000 per arm, rejecting if any look has p < 0.05.
+//!   Naive: a two-sided Mann-Whitney test (`stats::mann_whitney`, normal approximation with tie
+//!   and continuity corrections) at 20 looks, n = 50, 100, ..., 1000 per arm, rejecting if any look has p < 0.05.
 //! - Count scenarios: events arrive one at a time; each comes from the canary with probability
 //!   1/2 (A/A, equal traffic) or 2/3 (the canary's error rate doubled); the Lindon-Malek tests
 //!   (k = 100, canary share 1/2; two-sided and `greater`) look after every event, up to 1,500
-//!   events.
+//!   events. Count scenarios run twice as many replications (they are cheap).
 //!
 //! "median to detection" is the median over all replications of the number of observations per
 //! arm (continuous) or events (counts) at the first rejecting look, counting replications that
 //! never reject as infinite.
 use std::thread;
 
-use canary_analysis::stats::Alternative;
-use canary_analysis::stats::rank::rank_sum_sorted;
+use canary_analysis::stats::mann_whitney::{MannWhitneyOptions, mann_whitney};
 use canary_analysis::stats::sequential::{
     Arm, CountMixture, CountMixtureOptions, Dkw, DkwOptions, Msprt, MsprtOptions, bonferroni,
 };
+use canary_analysis::stats::{Alternative, Method};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use statrs::function::erf::erfc;
 
 const SEED: u64 = 20_261_123;
 const ALPHA: f64 = 0.05;
@@ -48,20 +47,16 @@ fn normal(rng: &mut Xoshiro256PlusPlus) -> f64 {
     (-2.0 * (1.0 - u).ln()).sqrt() * (std::f64::consts::TAU * v).cos()
 }
 
-/// Two-sided asymptotic Mann-Whitney p-value (tie and continuity corrected), as scipy's
-/// `mannwhitneyu(..., method="asymptotic")`.
+/// Two-sided Mann-Whitney p-value from `stats::mann_whitney` (normal approximation with tie and
+/// continuity corrections, as scipy's `mannwhitneyu(..., method="asymptotic")`).
 fn mann_whitney_p(base: &[f64], can: &[f64]) -> f64 {
-    let mut b = base.to_vec();
-    let mut c = can.to_vec();
-    b.sort_by(f64::total_cmp);
-    c.sort_by(f64::total_cmp);
-    let r = rank_sum_sorted(&c, &b);
-    let (n1, n2) = (c.len() as f64, b.len() as f64);
-    let n = n1 + n2;
-    let s = (n1 * n2 / 12.0 * ((n + 1.0) - r.tie_term / (n * (n - 1.0)))).sqrt();
-    let u = r.u_x.max(r.u_y());
-    let z = (u - n1 * n2 / 2.0 - 0.5) / s;
-    (erfc(z / std::f64::consts::SQRT_2)).min(1.0)
+    let opts = MannWhitneyOptions::new()
+        .alternative(Alternative::TwoSided)
+        .method(Method::Asymptotic)
+        .continuity(true);
+    mann_whitney(base, can, &opts)
+        .expect("continuous data")
+        .p_value
 }
 
 #[derive(Clone, Copy)]
@@ -261,7 +256,11 @@ fn main() {
             start.elapsed().as_secs_f64()
         );
     }
-    println!("seed {SEED}, {reps} replications per scenario, alpha {ALPHA}");
+    println!(
+        "seed {SEED}, {reps} replications per latency scenario, {} per count scenario, alpha {ALPHA}",
+        2 * reps
+    );
+    println!("simulation SE = sqrt(q (1 - q) / replications), q = max(rate, alpha)");
     println!(
         "latency: a look every {LOOK_EVERY} observations per arm up to {MAX_PER_ARM} per arm; counts: a look after every event up to {MAX_EVENTS} events\n"
     );
