@@ -22,7 +22,29 @@ fn monitor_binary() -> &'static Path {
         } else {
             &["--release"]
         };
-        let out = Command::new(env!("CARGO"))
+        let mut cmd = Command::new(env!("CARGO"));
+        // Cargo sets package-specific variables for test processes; build scripts of
+        // dependencies (ring) watch some of them, so passing them on would make the nested build
+        // and the next `cargo test` rebuild each other. Hand the nested cargo a clean slate.
+        for (key, _) in std::env::vars_os() {
+            let k = key.to_string_lossy();
+            let set_by_cargo_for_tests = [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .iter()
+            .any(|p| k.starts_with(p));
+            if set_by_cargo_for_tests {
+                cmd.env_remove(&key);
+            }
+        }
+        let out = cmd
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(["build", "--example", "monitor", "--message-format=json"])
             .args(profile)
