@@ -37,6 +37,7 @@ use canary_analysis::stats::sequential::{
     Arm, CountMixture, CountMixtureOptions, Decision, Dkw, DkwOptions, MetricMonitor, Msprt,
     MsprtOptions, SequentialTest, Transform,
 };
+use serde::Serialize;
 use serde_json::{Value, json};
 
 struct Args {
@@ -197,6 +198,16 @@ fn new_metric(args: &Args, counts: bool) -> Result<Metric, String> {
     })
 }
 
+/// One output line per look per metric, fields in the documented order.
+#[derive(Serialize)]
+struct LookLine<'a> {
+    look: u64,
+    metric: &'a str,
+    test: &'a str,
+    p_value: f64,
+    decision: Decision,
+}
+
 fn look(
     metrics: &mut BTreeMap<String, Metric>,
     look: u64,
@@ -210,14 +221,15 @@ fn look(
         if res.decision == Decision::Reject && m.first_reject.is_none() {
             m.first_reject = Some(look);
         }
-        let line = json!({
-            "look": look,
-            "metric": name,
-            "test": m.test,
-            "p_value": res.p_value,
-            "decision": res.decision,
-        });
-        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+        let line = LookLine {
+            look,
+            metric: name,
+            test: &m.test,
+            p_value: res.p_value,
+            decision: res.decision,
+        };
+        let text = serde_json::to_string(&line).map_err(|e| e.to_string())?;
+        writeln!(out, "{text}").map_err(|e| e.to_string())?;
     }
     Ok(())
 }
