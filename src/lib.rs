@@ -53,6 +53,7 @@
 mod error;
 pub mod judge;
 pub mod metrics;
+mod serde_float;
 pub mod stats;
 
 pub use error::{Error, Location, Result};

@@ -341,17 +341,17 @@ pub struct KayentaClassification {
     /// Why.
     pub reason: String,
     /// `mean(canary) / mean(baseline)` (NaN if a mean is 0; 1.0 on the early passes).
-    #[serde(with = "crate::judge::result::nonfinite")]
+    #[serde(with = "crate::serde_float::nonfinite")]
     pub ratio: f64,
     /// Whether the result is marked critical.
     pub critical: bool,
     /// The interval, when computed.
     pub interval: Option<KayentaInterval>,
     /// The gate effect (ratio or CLES), when computed.
-    #[serde(with = "crate::judge::result::nonfinite_opt", default)]
+    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
     pub effect: Option<f64>,
     /// The band `tolerance * |estimate|`, when computed.
-    #[serde(with = "crate::judge::result::nonfinite_opt", default)]
+    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
     pub band: Option<f64>,
     /// Baseline stats (after NaN strategy and outliers).
     pub control_stats: SideStats,

@@ -264,10 +264,10 @@ pub struct Bootstrap {
     /// The statistic (or comparison, canary relative to baseline) on the original data.
     pub estimate: f64,
     /// The lower end (`-inf` for [`Alternative::Less`]; serialized as `"-Infinity"`).
-    #[serde(with = "extended_f64")]
+    #[serde(with = "crate::serde_float::nonfinite")]
     pub lower: f64,
     /// The upper end (`+inf` for [`Alternative::Greater`]; serialized as `"Infinity"`).
-    #[serde(with = "extended_f64")]
+    #[serde(with = "crate::serde_float::nonfinite")]
     pub upper: f64,
     /// The standard deviation of the bootstrap distribution (divisor `B - 1`).
     pub standard_error: f64,
@@ -288,46 +288,6 @@ pub struct Bootstrap {
     pub bias_correction: Option<f64>,
     /// BCa only: the jackknife acceleration `a`.
     pub acceleration: Option<f64>,
-}
-
-/// Serde for an `f64` that may be infinite: a JSON number, or the strings `"Infinity"`,
-/// `"-Infinity"` and `"NaN"` (the convention of the crate's fixtures), since JSON numbers cannot
-/// be infinite.
-mod extended_f64 {
-    use serde::{Deserialize, Deserializer, Serializer, de};
-
-    pub(super) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
-            s.serialize_f64(*v)
-        } else if v.is_nan() {
-            s.serialize_str("NaN")
-        } else if *v > 0.0 {
-            s.serialize_str("Infinity")
-        } else {
-            s.serialize_str("-Infinity")
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        Number(f64),
-        Text(String),
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        match Repr::deserialize(d)? {
-            Repr::Number(v) => Ok(v),
-            Repr::Text(t) => match t.as_str() {
-                "Infinity" => Ok(f64::INFINITY),
-                "-Infinity" => Ok(f64::NEG_INFINITY),
-                "NaN" => Ok(f64::NAN),
-                other => Err(de::Error::custom(format!(
-                    "expected a number, \"Infinity\", \"-Infinity\" or \"NaN\", got {other:?}"
-                ))),
-            },
-        }
-    }
 }
 
 /// Checks a sample for the bootstrap: finite, at least two points.

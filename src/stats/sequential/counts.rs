@@ -150,7 +150,7 @@ pub struct CountLook {
     /// Canary events so far.
     pub canary: u64,
     /// Natural log of the e-value at these counts.
-    #[serde(with = "super::eprocess::float_serde")]
+    #[serde(with = "crate::serde_float::nonfinite")]
     pub log_e: f64,
     /// Always-valid p-value (running minimum of `min(1, 1/E)` over looks).
     pub p_value: f64,

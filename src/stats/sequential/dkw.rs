@@ -260,7 +260,7 @@ pub struct DkwLook {
     /// `sup (F_B - F_C)`, `Less` `sup (F_C - F_B)`); 0 while an arm is empty.
     pub d: f64,
     /// `eps(n_C, alpha/2) + eps(n_B, alpha/2)` (`+inf` while an arm is empty).
-    #[serde(with = "super::eprocess::float_serde")]
+    #[serde(with = "crate::serde_float::nonfinite")]
     pub threshold: f64,
     /// Always-valid p-value (running minimum over looks).
     pub p_value: f64,

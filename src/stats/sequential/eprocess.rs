@@ -50,10 +50,10 @@ impl Decision {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     /// Lower end (may be `-inf`).
-    #[serde(with = "float_serde")]
+    #[serde(with = "crate::serde_float::nonfinite")]
     pub lower: f64,
     /// Upper end (may be `+inf`).
-    #[serde(with = "float_serde")]
+    #[serde(with = "crate::serde_float::nonfinite")]
     pub upper: f64,
 }
 
@@ -193,46 +193,6 @@ mod tests {
         assert!(check_alpha(0.05).is_ok());
         for a in [0.0, 1.0, -0.1, f64::NAN, f64::INFINITY] {
             assert!(check_alpha(a).is_err());
-        }
-    }
-}
-
-/// Serde for an `f64` that may be infinite or NaN: finite values as JSON numbers, the others as
-/// the strings `"Infinity"`, `"-Infinity"` and `"NaN"` (the crate's JSON convention; plain
-/// serde_json would write `null` and fail to read it back).
-pub(crate) mod float_serde {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
-            s.serialize_f64(*v)
-        } else if v.is_nan() {
-            s.serialize_str("NaN")
-        } else if *v > 0.0 {
-            s.serialize_str("Infinity")
-        } else {
-            s.serialize_str("-Infinity")
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        Number(f64),
-        Text(String),
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        match Repr::deserialize(d)? {
-            Repr::Number(v) => Ok(v),
-            Repr::Text(t) => match t.as_str() {
-                "Infinity" => Ok(f64::INFINITY),
-                "-Infinity" => Ok(f64::NEG_INFINITY),
-                "NaN" => Ok(f64::NAN),
-                other => Err(serde::de::Error::custom(format!(
-                    "expected a number, \"Infinity\", \"-Infinity\" or \"NaN\", got {other:?}"
-                ))),
-            },
         }
     }
 }
