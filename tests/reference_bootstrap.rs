@@ -7,12 +7,13 @@
 //! `"NaN"` interval (scipy's degenerate BCa) agrees only with our typed `Error::Degenerate`.
 //! Every failing case id is reported, then the test fails.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use canary_analysis::Error;
 use canary_analysis::stats::bootstrap::{
     BootstrapOptions, Comparison, IntervalMethod, Statistic, bootstrap, bootstrap_two_sample,
 };
+use common::{agrees, check_every_case, number};
 use serde_json::Value;
 
 /// The fixed seed; `BOOTSTRAP_REFERENCE_SEED=<u64>` overrides it (to check that agreement does
@@ -24,37 +25,9 @@ fn seed() -> u64 {
         .unwrap_or(0x5EED_B007)
 }
 
-fn folder() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reference/bootstrap")
-}
-
-/// A JSON number, or one of the strings "NaN", "Infinity", "-Infinity".
-fn number(v: &Value) -> Result<f64, String> {
-    match v {
-        Value::Number(n) => n.as_f64().ok_or_else(|| format!("bad number {n}")),
-        Value::String(s) => match s.as_str() {
-            "NaN" => Ok(f64::NAN),
-            "Infinity" => Ok(f64::INFINITY),
-            "-Infinity" => Ok(f64::NEG_INFINITY),
-            _ => Err(format!("bad number string {s:?}")),
-        },
-        _ => Err(format!("expected a number, got {v}")),
-    }
-}
-
 fn field<'a>(case: &'a Value, key: &str) -> Result<&'a Value, String> {
     case.get(key)
         .ok_or_else(|| format!("missing field {key:?}"))
-}
-
-fn agrees(got: f64, expected: f64, tol: f64) -> bool {
-    if expected.is_nan() {
-        got.is_nan()
-    } else if expected.is_infinite() || got.is_infinite() {
-        got == expected
-    } else {
-        (got - expected).abs() <= tol
-    }
 }
 
 /// Runs one case; `Err` describes the disagreement.
@@ -126,7 +99,7 @@ fn run(case: &Value) -> Result<(), String> {
         ("upper", got.upper, exp_upper),
     ] {
         let t = tol(name)?;
-        if !agrees(g, e, t) {
+        if !agrees(g, e, t, 0.0) {
             bad.push(format!(
                 "{name}: got {g}, expected {e} +- {t} (off by {})",
                 (g - e).abs()
@@ -142,49 +115,5 @@ fn run(case: &Value) -> Result<(), String> {
 
 #[test]
 fn every_reference_case_agrees() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(folder())
-        .expect("fixtures/reference/bootstrap exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(
-        !files.is_empty(),
-        "no fixture files in {}",
-        folder().display()
-    );
-    let (mut total, mut failures) = (0usize, Vec::new());
-    for file in &files {
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(file).expect("readable fixture");
-        let doc: Value = match serde_json::from_str(&text) {
-            Ok(d) => d,
-            Err(e) => {
-                failures.push(format!("{name}: invalid JSON: {e}"));
-                continue;
-            }
-        };
-        let Some(cases) = doc.get("cases").and_then(Value::as_array) else {
-            failures.push(format!("{name}: no \"cases\" array"));
-            continue;
-        };
-        for (k, case) in cases.iter().enumerate() {
-            total += 1;
-            let id = case
-                .get("id")
-                .and_then(Value::as_str)
-                .map_or_else(|| format!("#{k}"), str::to_owned);
-            if let Err(why) = run(case) {
-                failures.push(format!("{name} {id}: {why}"));
-            }
-        }
-    }
-    assert!(total > 0, "no cases found");
-    assert!(
-        failures.is_empty(),
-        "{} of {total} bootstrap reference cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    eprintln!("{total} bootstrap reference cases agree");
+    check_every_case("bootstrap", run);
 }

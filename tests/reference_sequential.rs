@@ -4,30 +4,17 @@
 //! Agreement: `|got - expected| <= atol + rtol * |expected|` (absent = 0); infinite values agree
 //! only when equal; an expected "NaN" agrees only with NaN.
 
-use std::fs;
-use std::path::Path;
+mod common;
 
 use canary_analysis::stats::Alternative;
 use canary_analysis::stats::sequential::counts::count_log_e;
 use canary_analysis::stats::sequential::{dkw_radius, ks_sequential_p, normal_mixture};
+use common::{agrees, check_every_case, number};
 use serde_json::Value;
-
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => match s.as_str() {
-            "NaN" => Some(f64::NAN),
-            "Infinity" => Some(f64::INFINITY),
-            "-Infinity" => Some(f64::NEG_INFINITY),
-            _ => None,
-        },
-        _ => None,
-    }
-}
 
 fn field(case: &Value, key: &str) -> Result<f64, String> {
     case.get(key)
-        .and_then(number)
+        .and_then(|v| number(v).ok())
         .ok_or_else(|| format!("missing or non-numeric field `{key}`"))
 }
 
@@ -37,20 +24,10 @@ fn count(case: &Value, key: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("missing or non-integer field `{key}`"))
 }
 
-fn agrees(got: f64, want: f64, atol: f64, rtol: f64) -> bool {
-    if want.is_nan() {
-        return got.is_nan();
-    }
-    if want.is_infinite() || got.is_infinite() {
-        return got == want;
-    }
-    (got - want).abs() <= atol + rtol * want.abs()
-}
-
 /// Checks one case; `Err` describes every disagreement or a malformed case.
 fn check(case: &Value) -> Result<(), String> {
-    let rtol = case.get("rtol").and_then(number).unwrap_or(0.0);
-    let atol = case.get("atol").and_then(number).unwrap_or(0.0);
+    let rtol = case.get("rtol").and_then(|v| number(v).ok()).unwrap_or(0.0);
+    let atol = case.get("atol").and_then(|v| number(v).ok()).unwrap_or(0.0);
     let expected = case
         .get("expected")
         .ok_or_else(|| "missing `expected`".to_owned())?;
@@ -114,7 +91,7 @@ fn check(case: &Value) -> Result<(), String> {
     let mut compared = 0;
     for (key, value) in got {
         if let Some(want) = expected.get(key) {
-            let want = number(want).ok_or_else(|| format!("expected.{key} is not a number"))?;
+            let want = number(want).map_err(|e| format!("expected.{key}: {e}"))?;
             compared += 1;
             if !agrees(value, want, atol, rtol) {
                 problems.push(format!("{key}: got {value:e}, expected {want:e}"));
@@ -133,43 +110,5 @@ fn check(case: &Value) -> Result<(), String> {
 
 #[test]
 fn every_sequential_fixture_agrees() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reference/sequential");
-    let mut files: Vec<_> = fs::read_dir(&dir)
-        .expect("fixture folder")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no fixtures in {}", dir.display());
-    let mut failures = Vec::new();
-    let mut total = 0;
-    for file in &files {
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let text = fs::read_to_string(file).expect("readable fixture");
-        let doc: Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                failures.push(format!("{name}: not JSON: {e}"));
-                continue;
-            }
-        };
-        let Some(cases) = doc.get("cases").and_then(Value::as_array) else {
-            failures.push(format!("{name}: no `cases` array"));
-            continue;
-        };
-        for case in cases {
-            total += 1;
-            let id = case.get("id").and_then(Value::as_str).unwrap_or("<no id>");
-            if let Err(why) = check(case) {
-                failures.push(format!("{name} / {id}: {why}"));
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {total} cases disagree:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(total > 0);
+    check_every_case("sequential", check);
 }
