@@ -13,7 +13,9 @@ OUT="$(cd "$OUT" && pwd)"
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "chromium not found; installing the Debian package" >&2
-  apt-get install -y chromium >&2
+  # A fresh machine has no package lists yet: update them first.
+  timeout 600 apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q chromium >&2
 fi
 
 cargo run --quiet --release --example judge -- \
