@@ -237,21 +237,26 @@ impl CountMixture {
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
     pub fn observe(&mut self, arm: Arm, count: u64) -> Result<()> {
+        let n = self.checked_total(arm, count)?;
+        match arm {
+            Arm::Baseline => self.baseline = n,
+            Arm::Canary => self.canary = n,
+        }
+        Ok(())
+    }
+
+    /// The running count of `arm` after adding `count`, or the error [`observe`](Self::observe)
+    /// would return; changes nothing.
+    pub(crate) fn checked_total(&self, arm: Arm, count: u64) -> Result<u64> {
         let slot = match arm {
-            Arm::Baseline => &mut self.baseline,
-            Arm::Canary => &mut self.canary,
+            Arm::Baseline => self.baseline,
+            Arm::Canary => self.canary,
         };
         match slot.checked_add(count) {
-            Some(n) if n <= MAX_COUNT => {
-                *slot = n;
-                Ok(())
-            }
+            Some(n) if n <= MAX_COUNT => Ok(n),
             _ => Err(Error::sample(
                 "counts",
-                format!(
-                    "the running count would exceed 2^53 (adding {count} to {})",
-                    *slot
-                ),
+                format!("the running count would exceed 2^53 (adding {count} to {slot})"),
             )),
         }
     }

@@ -293,7 +293,9 @@ impl Msprt {
         &self.opts
     }
 
-    fn transformed(&self, arm: Arm, value: f64) -> Result<f64> {
+    /// The transformed value of one observation, or the error [`observe`](Self::observe) would
+    /// return; changes nothing.
+    pub(crate) fn transformed(&self, arm: Arm, value: f64) -> Result<f64> {
         let name = match arm {
             Arm::Baseline => "baseline",
             Arm::Canary => "canary",

@@ -226,7 +226,7 @@ impl MetricMonitor {
         // Check against every test first so that an error leaves all of them unchanged.
         for t in &self.tests {
             if let SequentialTest::Msprt(m) = t {
-                m.clone().observe(arm, value)?;
+                m.transformed(arm, value)?;
             }
         }
         for t in &mut self.tests {
@@ -263,7 +263,7 @@ impl MetricMonitor {
         }
         for t in &self.tests {
             if let SequentialTest::Counts(c) = t {
-                c.clone().observe(arm, count)?;
+                c.checked_total(arm, count)?;
             }
         }
         for t in &mut self.tests {
