@@ -237,20 +237,10 @@ impl Scanner<'_> {
             }
             i += 1;
         }
-        // Slow spelling (NaN, +Inf, exponent, long mantissa): find the closing quote.
-        self.i = start;
-        loop {
-            let c = *self.b.get(self.i)?;
-            if c == b'"' {
-                let text = &self.s[start..self.i];
-                self.i += 1;
-                return parse_float(text);
-            }
-            if c == b'\\' || c < 0x20 {
-                return None;
-            }
-            self.i += 1;
-        }
+        // Slow spelling (NaN, +Inf, exponent, long mantissa): back to the opening quote, read
+        // the whole string and hand it to `parse_float`.
+        self.i = start - 1;
+        parse_float(self.string()?)
     }
 }
 
