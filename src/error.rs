@@ -114,6 +114,18 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An input or a requested computation would exceed a resource limit (memory or work). It is
+    /// raised **before** the allocation or the work, so a hostile input cannot exhaust the host;
+    /// every limit is an option with a documented default that a host can raise.
+    #[error("{what} is too large: {requested} requested, the limit is {limit}")]
+    TooLarge {
+        /// What would be too large (e.g. `"aligned grid cells"`, `"exact null distribution"`).
+        what: String,
+        /// The limit in force, in the same unit as `requested`.
+        limit: u64,
+        /// What the input or call asked for.
+        requested: u64,
+    },
     /// An error raised by a host-implemented trait (metric source, deployment action, ...).
     #[error("host error: {0}")]
     Host(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -140,11 +152,49 @@ impl Error {
         }
     }
 
+    /// Shorthand for [`Error::TooLarge`].
+    #[allow(dead_code)]
+    pub(crate) fn too_large(what: impl Into<String>, limit: u64, requested: u64) -> Self {
+        Error::TooLarge {
+            what: what.into(),
+            limit,
+            requested,
+        }
+    }
+
     /// Shorthand for [`Error::Degenerate`].
     pub(crate) fn degenerate(statistic: &str, reason: impl Into<String>) -> Self {
         Error::Degenerate {
             statistic: statistic.to_owned(),
             reason: reason.into(),
         }
+    }
+}
+
+/// The longest excerpt of user input quoted in an error message, in characters.
+pub(crate) const MAX_QUOTE_CHARS: usize = 80;
+
+/// Quotes user input for an error message, cut to [`MAX_QUOTE_CHARS`] characters (with `…` and
+/// the total length when cut), so a hostile input cannot make an unbounded message.
+#[allow(dead_code)]
+pub(crate) fn quote(s: &str) -> String {
+    let mut chars = s.char_indices();
+    match chars.nth(MAX_QUOTE_CHARS) {
+        None => s.to_owned(),
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &s[..cut], s.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_bounds_long_input_and_keeps_short_input() {
+        assert_eq!(quote("version"), "version");
+        let long = "é".repeat(10_000);
+        let q = quote(&long);
+        assert!(q.chars().count() < MAX_QUOTE_CHARS + 40, "{q}");
+        assert!(q.ends_with("(20000 bytes in all)"), "{q}");
     }
 }
