@@ -64,6 +64,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::stats::normal::sf as normal_upper;
 use crate::stats::rank::{RankSum, rank_sum_unsorted};
 use crate::stats::{Alternative, Method};
 
@@ -289,16 +290,6 @@ pub(crate) fn u_sd(n_x: usize, n_y: usize, tie_term: f64) -> f64 {
     let (nx, ny) = (n_x as f64, n_y as f64);
     let n = nx + ny;
     (nx * ny / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)))).sqrt()
-}
-
-/// `P(Z > z)` for a standard normal `Z`, accurate in the far tails.
-pub(crate) fn normal_upper(z: f64) -> f64 {
-    0.5 * statrs::function::erf::erfc(z / std::f64::consts::SQRT_2)
-}
-
-/// The standard normal quantile `z` with `P(Z <= z) = p`, `0 < p < 1`.
-pub(crate) fn normal_quantile(p: f64) -> f64 {
-    -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p)
 }
 
 /// `P(U >= u)` under the exact null distribution without ties, `u` integral.
