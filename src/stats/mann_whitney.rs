@@ -183,17 +183,10 @@ pub fn mann_whitney(
 ///
 /// # Errors
 /// As [`mann_whitney`], except sample validation (the [`RankSum`] is trusted).
-///
-/// # Example
-/// ```
-/// use canary_analysis::stats::mann_whitney::{mann_whitney_rank_sum, MannWhitneyOptions};
-/// use canary_analysis::stats::rank::rank_sum_sorted;
-/// let rs = rank_sum_sorted(&[3.5, 5.0, 6.0, 7.0], &[1.0, 2.0, 3.0, 4.0]); // canary, baseline
-/// let r = mann_whitney_rank_sum(&rs, &MannWhitneyOptions::new())?;
-/// assert_eq!(r.u_baseline, 1.0);
-/// # Ok::<(), canary_analysis::Error>(())
-/// ```
-pub fn mann_whitney_rank_sum(rs: &RankSum, opts: &MannWhitneyOptions) -> Result<MannWhitney> {
+pub(crate) fn mann_whitney_rank_sum(
+    rs: &RankSum,
+    opts: &MannWhitneyOptions,
+) -> Result<MannWhitney> {
     let (n_c, n_b) = (rs.n_x, rs.n_y);
     if n_c == 0 || n_b == 0 {
         return Err(Error::sample(
