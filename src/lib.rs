@@ -16,27 +16,49 @@
 //! canary relative to the baseline.
 //!
 //! ## End to end
-//! Read Kayenta metric-set pairs (`control` = baseline, `experiment` = canary, gaps as `"NaN"` or
-//! `null`), judge them against a Kayenta canary config with the default judge, and read the
-//! verdict. `judge::report::render_html` turns the same result into a self-contained HTML page.
+//! Read a Prometheus `query_range` response and a CSV file, judge both with the default judge
+//! and the Kayenta judge, and read the verdicts. [`judge::report::render_html`] turns a result
+//! into a self-contained HTML page.
 //!
 //! ```
-//! use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-//! use canary_analysis::judge::{Mode, judge};
-//! use canary_analysis::metrics::read_metric_set_pairs;
+//! use canary_analysis::prelude::*;
+//! use canary_analysis::metrics::csv::{CsvOptions, read_csv};
+//! use canary_analysis::metrics::prometheus::{PrometheusOptions, read_query_range};
 //!
 //! let config = CanaryConfig::from_json(
 //!     r#"{"metrics": [{"name": "latency", "groups": ["perf"],
 //!         "analysisConfigurations": {"canary": {"direction": "increase"}}}]}"#,
 //! )?;
-//! let pairs = read_metric_set_pairs(
-//!     r#"[{"name": "latency", "values": {
-//!         "control":    [101, 99, 100, 102, 98, 100, 101, 99, "NaN", 100, 103, 97],
-//!         "experiment": [151, 149, 150, 152, 148, 150, 151, 149, 150, null, 153, 147]}}]"#,
-//! )?;
-//! let result = judge(&config, &pairs, &Thresholds::new(95.0, 75.0)?, Mode::Default)?;
-//! assert_eq!(result.score.classification.as_str(), "Fail");
-//! assert_eq!(result.results[0].classification.as_str(), "High");
+//! let thresholds = Thresholds::new(95.0, 75.0)?;
+//! let default = DefaultJudge::new(config.clone(), thresholds)?;
+//! let kayenta = KayentaJudge::new(config, thresholds)?;
+//!
+//! // Prometheus: one series per side, paired by the `version` label.
+//! let values = |base: f64| -> String {
+//!     (0..20).map(|i| format!("[{}, \"{}\"]", 1_700_000_000 + 60 * i, base + (i % 5) as f64))
+//!         .collect::<Vec<_>>().join(",")
+//! };
+//! let response = format!(
+//!     r#"{{"status": "success", "data": {{"resultType": "matrix", "result": [
+//!         {{"metric": {{"__name__": "latency", "version": "baseline"}}, "values": [{}]}},
+//!         {{"metric": {{"__name__": "latency", "version": "canary"}}, "values": [{}]}}]}}}}"#,
+//!     values(100.0), values(150.0));
+//! let pairs = read_query_range(&response, &PrometheusOptions::new())?;
+//!
+//! // CSV, long layout: metric, group, timestamp, value.
+//! let mut text = String::from("metric,group,timestamp,value\n");
+//! for i in 0..20 {
+//!     text += &format!("latency,baseline,{},{}\n", 60 * i, 100 + i % 5);
+//!     text += &format!("latency,canary,{},{}\n", 60 * i, 101 + i % 5);
+//! }
+//! let csv_pairs = read_csv(&text, &CsvOptions::new())?;
+//!
+//! // A 50% slower canary fails under both judges; a 1% shift passes the default judge.
+//! assert_eq!(default.judge(&pairs)?.verdict(), Verdict::Fail);
+//! assert_eq!(kayenta.judge(&pairs)?.verdict(), Verdict::Fail);
+//! let result = default.judge(&csv_pairs)?;
+//! assert_eq!(result.verdict(), Verdict::Pass);
+//! println!("{}", result.worst().unwrap().sentence());
 //! # Ok::<(), canary_analysis::Error>(())
 //! ```
 //!
@@ -57,3 +79,27 @@ mod serde_float;
 pub mod stats;
 
 pub use error::{Error, Location, Result};
+pub use judge::config::{CanaryConfig, Thresholds};
+pub use judge::result::{CanaryJudgeResult, Verdict};
+pub use judge::{DefaultJudge, Judge, KayentaJudge};
+pub use metrics::MetricPair;
+
+/// The common path in one import: `use canary_analysis::prelude::*;`.
+///
+/// The judges and the [`Judge`] trait, the config and thresholds, the result with its verdict and
+/// per-metric results, the pair type every reader produces, and the error.
+///
+/// # Example
+/// ```
+/// use canary_analysis::prelude::*;
+/// let t = Thresholds::new(95.0, 75.0)?;
+/// assert_eq!(t.pass(), 95.0);
+/// # Ok::<(), canary_analysis::Error>(())
+/// ```
+pub mod prelude {
+    pub use crate::error::{Error, Result};
+    pub use crate::judge::config::{CanaryConfig, Thresholds};
+    pub use crate::judge::result::{CanaryJudgeResult, Classification, MetricResult, Verdict};
+    pub use crate::judge::{DefaultJudge, Judge, KayentaJudge};
+    pub use crate::metrics::MetricPair;
+}
