@@ -32,7 +32,10 @@ fn every_kayenta_config_loads_or_is_refused_as_kayenta_does() {
         match (REFUSED.iter().find(|(f, _)| *f == name), got) {
             (None, Ok(cfg)) => {
                 // It judges: every metric without a pair is Nodata, under both judges.
-                let k = KayentaJudge::new(cfg.clone(), t).unwrap().judge(&[]).unwrap();
+                let k = KayentaJudge::new(cfg.clone(), t)
+                    .unwrap()
+                    .judge(&[])
+                    .unwrap();
                 assert_eq!(k.metrics().len(), cfg.metrics().len(), "{name}");
                 if let Ok(d) = DefaultJudge::new(cfg.clone(), t) {
                     assert_eq!(d.judge(&[]).unwrap().metrics().len(), cfg.metrics().len());
@@ -65,10 +68,16 @@ fn kayenta_test_config_reads_as_kayenta_reads_it() {
     // `"configVersion": 1.0` is a number in this file.
     assert_eq!(cfg.config_version(), Some("1.0"));
     assert_eq!(cfg.metrics().len(), 3);
-    assert_eq!(cfg.score_thresholds(), Some(Thresholds::new(95.0, 75.0).unwrap()));
+    assert_eq!(
+        cfg.score_thresholds(),
+        Some(Thresholds::new(95.0, 75.0).unwrap())
+    );
     // requests and system weigh 50 each; example and bar share what is left: nothing.
     let w = cfg.group_weights();
-    assert_eq!((w["requests"], w["system"], w["example"], w["bar"]), (50.0, 50.0, 0.0, 0.0));
+    assert_eq!(
+        (w["requests"], w["system"], w["example"], w["bar"]),
+        (50.0, 50.0, 0.0, 0.0)
+    );
 }
 
 #[test]
@@ -84,8 +93,14 @@ fn fallbacks_are_warnings_in_the_result_and_the_report() {
     let b: Vec<f64> = (0..20).map(|i| i as f64).collect();
     let pairs = [pair("m", &b, &b)];
     for r in [
-        KayentaJudge::new(cfg.clone(), t).unwrap().judge(&pairs).unwrap(),
-        DefaultJudge::new(cfg.clone(), t).unwrap().judge(&pairs).unwrap(),
+        KayentaJudge::new(cfg.clone(), t)
+            .unwrap()
+            .judge(&pairs)
+            .unwrap(),
+        DefaultJudge::new(cfg.clone(), t)
+            .unwrap()
+            .judge(&pairs)
+            .unwrap(),
     ] {
         assert_eq!(r.warnings(), cfg.warnings());
         assert_eq!(r.warnings.len(), 2);
@@ -93,10 +108,14 @@ fn fallbacks_are_warnings_in_the_result_and_the_report() {
         let json = serde_json::to_value(&r).unwrap();
         assert!(json["warnings"].is_array() && json["warningDetails"].is_array());
         let html = canary_analysis::judge::report::render_html(&r, &pairs);
-        assert!(html.contains("Warnings") && html.contains("gone"), "report lists warnings");
+        assert!(
+            html.contains("Warnings") && html.contains("gone"),
+            "report lists warnings"
+        );
     }
     // No warnings: the field is absent.
-    let clean = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#).unwrap();
+    let clean =
+        CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#).unwrap();
     let r = KayentaJudge::new(clean, t).unwrap().judge(&pairs).unwrap();
     assert!(serde_json::to_value(&r).unwrap().get("warnings").is_none());
     assert!(matches!(

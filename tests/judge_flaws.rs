@@ -110,7 +110,11 @@ fn trivial_shift_on_a_huge_sample_passes() {
         m.classification_reason
     );
     assert!(m.analysis.tests[0].p_value < 1e-6);
-    assert!(m.sentence().contains("within the 5% margin"), "{}", m.sentence());
+    assert!(
+        m.sentence().contains("within the 5% margin"),
+        "{}",
+        m.sentence()
+    );
 }
 
 #[test]

@@ -15,7 +15,12 @@ enum Mode {
     Default,
 }
 
-fn judge_with(cfg: &CanaryConfig, pairs: &[MetricPair], t: &Thresholds, mode: Mode) -> Result<CanaryJudgeResult> {
+fn judge_with(
+    cfg: &CanaryConfig,
+    pairs: &[MetricPair],
+    t: &Thresholds,
+    mode: Mode,
+) -> Result<CanaryJudgeResult> {
     let judge: Box<dyn Judge> = match mode {
         Mode::Kayenta => Box::new(KayentaJudge::new(cfg.clone(), *t)?),
         Mode::Default => Box::new(DefaultJudge::new(cfg.clone(), *t)?),
@@ -111,9 +116,11 @@ fn bad_configs_are_typed_errors() {
         })
         .collect();
     assert_eq!(fallbacks, ["either", "remove", "meanRatio", "keep"]);
-    assert!(cfg.warnings().iter().any(
-        |w| matches!(w, Warning::UnusedGroupWeight { group, .. } if group == "old")
-    ));
+    assert!(
+        cfg.warnings()
+            .iter()
+            .any(|w| matches!(w, Warning::UnusedGroupWeight { group, .. } if group == "old"))
+    );
 }
 
 #[test]
@@ -137,7 +144,11 @@ fn bad_thresholds_and_pairs_are_typed_errors() {
     for mode in [Mode::Default, Mode::Kayenta] {
         let r = judge_with(&cfg, &[pair("m", &b, &inf)], &t, mode).unwrap();
         let cleaning = r.metrics()[0].analysis.cleaning.unwrap();
-        assert_eq!((cleaning.canary_removed, r.metrics()[0].analysis.n_canary), (1, 2), "{mode:?}");
+        assert_eq!(
+            (cleaning.canary_removed, r.metrics()[0].analysis.n_canary),
+            (1, 2),
+            "{mode:?}"
+        );
     }
     // Malformed pairs JSON is the reader's typed error.
     assert!(read_metric_set_pairs(r#"[{"name": "m", "values": {"control": [1, "x"]}}]"#).is_err());
@@ -171,8 +182,9 @@ fn sample_result_round_trips_through_json() {
         &std::fs::read_to_string(format!("{dir}/canary-config.json")).unwrap(),
     )
     .unwrap();
-    let pairs =
-        judge_support::kayenta_pairs(&std::fs::read_to_string(format!("{dir}/pairs.json")).unwrap());
+    let pairs = judge_support::kayenta_pairs(
+        &std::fs::read_to_string(format!("{dir}/pairs.json")).unwrap(),
+    );
     let t = Thresholds::new(95.0, 75.0).unwrap();
     for mode in [Mode::Default, Mode::Kayenta] {
         let r = judge_with(&cfg, &pairs, &t, mode).unwrap();

@@ -587,7 +587,9 @@ impl MetricConfig {
                 reason: "empty metric name (Kayenta: \"Metric config must specify a name\")".into(),
             });
         }
-        settings.check(&format!("metrics[name={name}].analysisConfigurations.canary"))?;
+        settings.check(&format!(
+            "metrics[name={name}].analysisConfigurations.canary"
+        ))?;
         Ok(MetricConfig {
             name,
             query: serde_json::Value::Null,
@@ -1483,7 +1485,12 @@ mod tests {
 
     #[test]
     fn version_spelling() {
-        for (v, want) in [("1.0", "1.0"), ("1", "1"), ("\"2.1\"", "2.1"), ("1.5", "1.5")] {
+        for (v, want) in [
+            ("1.0", "1.0"),
+            ("1", "1"),
+            ("\"2.1\"", "2.1"),
+            ("1.5", "1.5"),
+        ] {
             let cfg = CanaryConfig::from_json(&format!(
                 r#"{{"configVersion": {v}, "metrics": [{{"name": "m", "groups": ["g"]}}]}}"#
             ))

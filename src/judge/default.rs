@@ -67,7 +67,9 @@ use statrs::function::erf::erfc;
 use statrs::function::gamma::ln_gamma;
 
 use crate::error::{Error, Result};
-use crate::judge::config::{CanaryConfig, Direction, JudgeSettings, MetricKind, Thresholds, UNGROUPED};
+use crate::judge::config::{
+    CanaryConfig, Direction, JudgeSettings, MetricKind, Thresholds, UNGROUPED,
+};
 use crate::judge::kayenta::mean_ratio;
 use crate::judge::result::{
     CanaryJudgeResult, Classification, Effect, EffectKind, MetricResult, Reason, Side,
@@ -539,7 +541,11 @@ fn rate_tests(
     let (pv, side, increase) = match direction {
         Direction::Increase => (p_up, Side::Increase, true),
         Direction::Decrease => (p_down, Side::Decrease, false),
-        _ => ((2.0 * p_up.min(p_down)).min(1.0), Side::Either, ratio >= 1.0),
+        _ => (
+            (2.0 * p_up.min(p_down)).min(1.0),
+            Side::Either,
+            ratio >= 1.0,
+        ),
     };
     let practical = if increase {
         ratio > 1.0 + margin
@@ -615,7 +621,11 @@ fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool, scale: Op
                 .unwrap_or(a.p_value)
                 .total_cmp(&b.adjusted_p_value.unwrap_or(b.p_value))
         })
-        .or_else(|| tests.iter().find(|t| matches!(t.test, TestKind::Location | TestKind::Rate)))
+        .or_else(|| {
+            tests
+                .iter()
+                .find(|t| matches!(t.test, TestKind::Location | TestKind::Rate))
+        })
         .or_else(|| tests.first());
     if let Some(t) = deciding {
         let reason = Reason {
@@ -625,7 +635,11 @@ fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool, scale: Op
             threshold: t.threshold,
             p_value: Some(t.p_value),
             adjusted_p_value: t.adjusted_p_value,
-            scale: if t.effect.kind.is_ratio() { None } else { scale },
+            scale: if t.effect.kind.is_ratio() {
+                None
+            } else {
+                scale
+            },
             regression: t.regression,
         };
         r.sentence = reason.sentence(&r.name);

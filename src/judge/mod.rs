@@ -163,7 +163,10 @@ pub(crate) struct Input<'a> {
 
 /// Pools a side's instances and applies the non-finite policy: `(values, removed, replaced)`.
 fn clean_side(series: &crate::metrics::Series, policy: NanPolicy) -> (Vec<f64>, usize, usize) {
-    let raw = series.instances.iter().flat_map(|i| i.values.iter().copied());
+    let raw = series
+        .instances
+        .iter()
+        .flat_map(|i| i.values.iter().copied());
     let mut out = Vec::with_capacity(series.points());
     let (mut removed, mut replaced) = (0, 0);
     for v in raw {
@@ -225,10 +228,7 @@ pub(crate) fn prepare_inputs<'a>(
         let (b, b_removed, b_replaced) = clean_side(&p.baseline, s.nan_policy);
         let (c, c_removed, c_replaced) = clean_side(&p.canary, s.nan_policy);
         let (b_len, c_len) = (b.len(), c.len());
-        let (baseline, canary) = (
-            kayenta::apply_outliers(b, s),
-            kayenta::apply_outliers(c, s),
-        );
+        let (baseline, canary) = (kayenta::apply_outliers(b, s), kayenta::apply_outliers(c, s));
         check_range(mc.name(), &baseline, &canary)?;
         inputs.push(Input {
             name: mc.name(),

@@ -16,6 +16,9 @@ use crate::judge::result::{
 };
 use crate::metrics::MetricPair;
 
+/// A pair's name and pooled baseline and canary values.
+type Pooled<'a> = (&'a str, Vec<f64>, Vec<f64>);
+
 const BASE_COLOR: &str = "#1f77b4";
 const CANARY_COLOR: &str = "#e6550d";
 const MAX_POINTS: usize = 400;
@@ -380,11 +383,11 @@ pub fn render_html(result: &CanaryJudgeResult, pairs: &[MetricPair]) -> String {
             .flat_map(|i| i.values.iter().copied())
             .collect()
     };
-    let metrics: Vec<(&str, Vec<f64>, Vec<f64>)> = pairs
+    let metrics: Vec<Pooled<'_>> = pairs
         .iter()
         .map(|p| (p.metric.as_str(), pooled(&p.baseline), pooled(&p.canary)))
         .collect();
-    let mut by_name: BTreeMap<&str, Vec<&(&str, Vec<f64>, Vec<f64>)>> = BTreeMap::new();
+    let mut by_name: BTreeMap<&str, Vec<&Pooled<'_>>> = BTreeMap::new();
     for m in &metrics {
         by_name.entry(m.0).or_default().push(m);
     }
@@ -474,7 +477,11 @@ pub fn render_html(result: &CanaryJudgeResult, pairs: &[MetricPair]) -> String {
         let count = |s: Option<&crate::judge::result::SideStats>| {
             s.map_or("no data".to_string(), |s| s.count.to_string())
         };
-        let ratio = match (r.baseline_stats(), r.canary_stats(), r.result_metadata.ratio) {
+        let ratio = match (
+            r.baseline_stats(),
+            r.canary_stats(),
+            r.result_metadata.ratio,
+        ) {
             (Some(b), Some(c), Some(x)) if b.count > 0 && c.count > 0 => fmt_num(x),
             _ => "none (a side has no data)".into(),
         };

@@ -235,13 +235,25 @@ pub struct Effect {
     #[serde(with = "nonfinite")]
     pub estimate: f64,
     /// Lower end of the interval, when one is computed.
-    #[serde(with = "nonfinite_opt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lower: Option<f64>,
     /// Upper end of the interval.
-    #[serde(with = "nonfinite_opt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub upper: Option<f64>,
     /// The interval's confidence level.
-    #[serde(with = "nonfinite_opt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub confidence: Option<f64>,
 }
 
@@ -257,7 +269,11 @@ pub struct TestOutcome {
     #[serde(with = "nonfinite")]
     pub p_value: f64,
     /// The p-value adjusted for multiplicity (Holm), when adjusted.
-    #[serde(with = "nonfinite_opt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub adjusted_p_value: Option<f64>,
     /// The test's effect.
     pub effect: Effect,
@@ -287,15 +303,27 @@ pub struct Reason {
     #[serde(with = "nonfinite")]
     pub threshold: f64,
     /// The raw p-value, when the test has one (Kayenta's interval has none).
-    #[serde(with = "nonfinite_opt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub p_value: Option<f64>,
     /// The p-value adjusted for multiplicity.
-    #[serde(with = "nonfinite_opt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub adjusted_p_value: Option<f64>,
     /// The baseline scale differences are relative to (`|median|` of the baseline in the
     /// default judge, `|mean|` in Kayenta mode); `None` or 0 shows differences in the metric's
     /// own unit.
-    #[serde(with = "nonfinite_opt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale: Option<f64>,
     /// Whether the test found a regression.
     pub regression: bool,
@@ -310,7 +338,11 @@ fn signed(x: f64, scale: Option<f64>, ratio: bool) -> String {
         _ => (x, ""),
     };
     if v.is_infinite() {
-        return if v > 0.0 { "+inf".into() } else { "-inf".into() };
+        return if v > 0.0 {
+            "+inf".into()
+        } else {
+            "-inf".into()
+        };
     }
     let digits = if unit == "%" && v.abs() >= 10.0 { 0 } else { 1 };
     let s = if unit.is_empty() {
@@ -342,7 +374,10 @@ impl Reason {
     /// ```
     pub fn sentence(&self, metric: &str) -> String {
         let ratio = self.effect.kind.is_ratio();
-        let mut s = format!("{metric} {}", signed(self.effect.estimate, self.scale, ratio));
+        let mut s = format!(
+            "{metric} {}",
+            signed(self.effect.estimate, self.scale, ratio)
+        );
         if let (Some(lo), Some(hi)) = (self.effect.lower, self.effect.upper) {
             let _ = write!(
                 s,
@@ -372,7 +407,10 @@ impl Reason {
         } else if beyond {
             match self.adjusted_p_value.or(self.p_value) {
                 Some(p) => {
-                    let _ = write!(s, " {direction} the {margin} margin but not significant (p {p:.2})");
+                    let _ = write!(
+                        s,
+                        " {direction} the {margin} margin but not significant (p {p:.2})"
+                    );
                 }
                 None => {
                     let _ = write!(s, " {direction} the {margin} margin but not conclusive");
@@ -483,7 +521,11 @@ pub struct MetricAnalysis {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
     /// The effect the Kayenta gates used (mean ratio or CLES).
-    #[serde(with = "nonfinite_opt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub gate_effect: Option<f64>,
     /// Baseline points used.
     pub n_baseline: usize,
@@ -826,14 +868,11 @@ impl CanaryJudgeResult {
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
     pub fn worst(&self) -> Option<&MetricResult> {
-        self.results
-            .iter()
-            .filter(|r| !r.muted)
-            .max_by(|a, b| {
-                let (ra, pa) = a.severity();
-                let (rb, pb) = b.severity();
-                ra.cmp(&rb).then(pa.total_cmp(&pb))
-            })
+        self.results.iter().filter(|r| !r.muted).max_by(|a, b| {
+            let (ra, pa) = a.severity();
+            let (rb, pb) = b.severity();
+            ra.cmp(&rb).then(pa.total_cmp(&pb))
+        })
     }
 
     /// Attaches the config's warnings (both fields).
