@@ -6,7 +6,6 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use canary_analysis::metrics::{MetricPair, Series, Timestamps};
 use canary_analysis::prelude::*;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
@@ -66,12 +65,7 @@ fn bench(c: &mut Criterion) {
     let (cfg, metrics) = data();
     let pairs: Vec<MetricPair> = metrics
         .into_iter()
-        .map(|(n, b, c)| MetricPair {
-            metric: n,
-            tags: Default::default(),
-            baseline: Series::single(Timestamps::Unknown, b).unwrap(),
-            canary: Series::single(Timestamps::Unknown, c).unwrap(),
-        })
+        .map(|(n, b, c)| MetricPair::from_values(n, b, c).unwrap())
         .collect();
     let t = Thresholds::new(95.0, 75.0).unwrap();
     let default = DefaultJudge::new(cfg.clone(), t).unwrap();

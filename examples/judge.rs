@@ -83,11 +83,8 @@ fn run() -> Result<(), String> {
         |path: &str| std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"));
     let config = CanaryConfig::from_json(&read(&args.config)?)
         .map_err(|e| format!("{}: {e}", args.config))?;
-    let pairs: Vec<MetricPair> = read_metric_set_pairs(&read(&args.pairs)?)
-        .map_err(|e| format!("{}: {e}", args.pairs))?
-        .iter()
-        .map(|p| p.to_pair())
-        .collect();
+    let pairs: Vec<MetricPair> =
+        read_metric_set_pairs(&read(&args.pairs)?).map_err(|e| format!("{}: {e}", args.pairs))?;
     let thresholds =
         Thresholds::new(args.pass, args.marginal).map_err(|e| format!("thresholds: {e}"))?;
     let judge: Box<dyn Judge> = match args.mode {

@@ -10,7 +10,7 @@ use canary_analysis::metrics::csv::{CsvOptions, read_csv};
 use canary_analysis::metrics::kayenta::read_metric_set_pairs;
 use canary_analysis::metrics::ndarray::{clean_view, pair_from_views};
 use canary_analysis::metrics::prometheus::{PrometheusOptions, read_query_range};
-use canary_analysis::metrics::{MetricPair, NanPolicy, Timestamps};
+use canary_analysis::metrics::{CleanOptions, MetricPair, NanPolicy, Timestamps};
 use canary_analysis::prelude::*;
 
 const KAYENTA: &str = include_str!("../fixtures/metrics/kayenta/pairs.json");
@@ -31,15 +31,25 @@ fn summarize(pairs: &[MetricPair], policy: NanPolicy) -> canary_analysis::Result
         "metric", "group", "n", "mean", "median", "p90", "p99", "gaps", "handled"
     );
     for pair in pairs {
-        let cleaned = pair.clean(policy)?;
-        for (group, series, side) in [
-            ("baseline", &pair.baseline, &cleaned.baseline),
-            ("canary", &pair.canary, &cleaned.canary),
+        let cleaned = pair.clean(&CleanOptions::new().policy(policy))?;
+        let record = cleaned.record();
+        for (group, series, sample, side) in [
+            (
+                "baseline",
+                pair.baseline(),
+                cleaned.baseline(),
+                &record.baseline,
+            ),
+            ("canary", pair.canary(), cleaned.canary(), &record.canary),
         ] {
-            let s = side.sample.summary();
+            let Some(sample) = sample else {
+                println!("   {:<34} {:<8} no data", pair.selector(), group);
+                continue;
+            };
+            let s = sample.summary();
             println!(
                 "   {:<34} {:<8} {:>5} {:>10.4} {:>10.4} {:>10.4} {:>10.4} {:>5} {:>7}",
-                pair.id(),
+                pair.selector(),
                 group,
                 s.n,
                 s.mean,
@@ -74,11 +84,10 @@ fn main() -> canary_analysis::Result<()> {
     println!(
         "   read {} pairs: {:?}",
         kayenta.len(),
-        kayenta.iter().map(|p| &p.name).collect::<Vec<_>>()
+        kayenta.iter().map(|p| p.metric()).collect::<Vec<_>>()
     );
     println!("   NaN arrives as \"NaN\" (control) or null (experiment); both become gaps.");
-    let pairs: Vec<MetricPair> = kayenta.iter().map(|p| p.to_pair()).collect();
-    summarize(&pairs, NanPolicy::Remove)?;
+    summarize(&kayenta, NanPolicy::Remove)?;
 
     step(
         2,
@@ -94,13 +103,13 @@ fn main() -> canary_analysis::Result<()> {
     for p in &prom {
         println!(
             "   {}: {} baseline and {} canary instances on {:?}, {} steps",
-            p.id(),
-            p.baseline.instances.len(),
-            p.canary.instances.len(),
-            p.baseline.timestamps,
-            p.baseline.steps()
+            p.selector(),
+            p.baseline().instances().len(),
+            p.canary().instances().len(),
+            p.baseline().timestamps(),
+            p.baseline().steps()
         );
-        for g in p.baseline.gaps().iter().chain(p.canary.gaps().iter()) {
+        for g in p.baseline().gaps().iter().chain(p.canary().gaps().iter()) {
             println!(
                 "   gap: instance {:<16} steps {}..{} (from t = {:?} ms)",
                 g.instance,
@@ -131,7 +140,7 @@ fn main() -> canary_analysis::Result<()> {
     let wide = read_csv(CSV_WIDE, &CsvOptions::new().metric("cpu_usage"))?;
     summarize(&wide, NanPolicy::Remove)?;
     println!("   With NanPolicy::Fail, a gap is an error instead:");
-    match wide[0].clean(NanPolicy::Fail) {
+    match wide[0].clean(&CleanOptions::new().policy(NanPolicy::Fail)) {
         Ok(_) => println!("   (no gaps)"),
         Err(e) => println!("   error: {e}"),
     }
@@ -166,10 +175,7 @@ fn main() -> canary_analysis::Result<()> {
         "judge a sample canary (examples/data/): Kayenta mode and the default judge",
     );
     let config = CanaryConfig::from_json(SAMPLE_CONFIG)?;
-    let sample: Vec<MetricPair> = read_metric_set_pairs(SAMPLE_PAIRS)?
-        .iter()
-        .map(|p| p.to_pair())
-        .collect();
+    let sample: Vec<MetricPair> = read_metric_set_pairs(SAMPLE_PAIRS)?;
     let thresholds = Thresholds::new(95.0, 75.0)?;
     let judges: [Box<dyn Judge>; 2] = [
         Box::new(KayentaJudge::new(config.clone(), thresholds)?),

@@ -39,18 +39,7 @@
 
 use std::time::Instant;
 
-use canary_analysis::metrics::{MetricPair, Series, Timestamps};
 use canary_analysis::prelude::*;
-
-/// One single-instance pair: baseline first, canary second.
-fn pair(name: &str, baseline: Vec<f64>, canary: Vec<f64>) -> MetricPair {
-    MetricPair {
-        metric: name.to_owned(),
-        tags: Default::default(),
-        baseline: Series::single(Timestamps::Unknown, baseline).expect("valid series"),
-        canary: Series::single(Timestamps::Unknown, canary).expect("valid series"),
-    }
-}
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -430,7 +419,7 @@ fn main() {
                 .defs
                 .iter()
                 .zip(data)
-                .map(|(d, (b, c))| pair(d.name, b, c))
+                .map(|(d, (b, c))| MetricPair::from_values(d.name, b, c).expect("valid pair"))
                 .collect();
             for (j, (mode, judge)) in judges.iter().enumerate() {
                 let r = judge.judge(&pairs).expect("judge runs");

@@ -143,10 +143,14 @@ fn bad_thresholds_and_pairs_are_typed_errors() {
     let inf = [1.0, f64::INFINITY, 2.0];
     for mode in [Mode::Default, Mode::Kayenta] {
         let r = judge_with(&cfg, &[pair("m", &b, &inf)], &t, mode).unwrap();
-        let cleaning = r.metrics()[0].analysis.cleaning.unwrap();
+        let cleaning = r.metrics()[0].analysis.cleaning.clone().unwrap();
         assert_eq!(
-            (cleaning.canary_removed, r.metrics()[0].analysis.n_canary),
-            (1, 2),
+            (
+                cleaning.canary.removed,
+                cleaning.canary.infinite,
+                r.metrics()[0].analysis.n_canary
+            ),
+            (1, 1, 2),
             "{mode:?}"
         );
     }

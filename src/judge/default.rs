@@ -76,7 +76,7 @@ use crate::judge::result::{
     SideMetadata, SideStats, TestKind, TestOutcome,
 };
 use crate::judge::{DEFAULT_JUDGE_NAME, Input, Judge, base_result, plain_sentence, score};
-use crate::metrics::MetricPair;
+use crate::metrics::{Combine, MetricPair};
 use crate::stats::hodges_lehmann::{HodgesLehmannOptions, hodges_lehmann};
 use crate::stats::mann_whitney::{MannWhitneyOptions, mann_whitney_rank_sum};
 use crate::stats::rank::rank_sum_sorted;
@@ -692,15 +692,16 @@ fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool, scale: Op
 /// let t = Thresholds::new(95.0, 75.0)?;
 /// let r = DefaultJudge::new(cfg.clone(), t)?.judge(&pairs)?;
 /// assert_eq!(r.metrics()[0].classification, Classification::High);
-/// // Kayenta passes sparse errors against a zero baseline.
+/// assert!(r.metrics()[0].sentence().ends_with("(rate test)"));
 /// let k = KayentaJudge::new(cfg, t)?.judge(&pairs)?;
-/// assert_eq!(k.metrics()[0].classification, Classification::Pass);
+/// assert_eq!(k.verdict(), Verdict::Fail);
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct DefaultJudge {
     config: CanaryConfig,
     thresholds: Thresholds,
+    combine: Combine,
 }
 
 impl DefaultJudge {
@@ -746,7 +747,43 @@ impl DefaultJudge {
                 });
             }
         }
-        Ok(DefaultJudge { config, thresholds })
+        Ok(DefaultJudge {
+            config,
+            thresholds,
+            combine: Combine::Pooled,
+        })
+    }
+
+    /// How the instances of a side are combined into one sample before the tests (default
+    /// [`Combine::Pooled`], which with one series per side is Kayenta's sample).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// use canary_analysis::metrics::{Aggregate, Combine};
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// let judge = DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?
+    ///     .combine(Combine::PerStep(Aggregate::Median));
+    /// assert_eq!(judge.get_combine(), Combine::PerStep(Aggregate::Median));
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn combine(mut self, combine: Combine) -> Self {
+        self.combine = combine;
+        self
+    }
+
+    /// The instance combination in force.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// use canary_analysis::metrics::Combine;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// assert_eq!(DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?.get_combine(), Combine::Pooled);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn get_combine(&self) -> Combine {
+        self.combine
     }
 
     /// The config.
@@ -778,7 +815,7 @@ impl DefaultJudge {
 
 impl Judge for DefaultJudge {
     fn judge(&self, pairs: &[MetricPair]) -> Result<CanaryJudgeResult> {
-        let inputs = crate::judge::prepare_inputs(&self.config, pairs)?;
+        let inputs = crate::judge::prepare_inputs(&self.config, pairs, self.combine)?;
         let results = classify_all(&inputs, self.config.settings());
         let (group_scores, score, coverage) =
             score::score_default(&results, self.config.configured_weights(), &self.thresholds);

@@ -44,7 +44,7 @@ use crate::judge::result::{
     TestKind,
 };
 use crate::judge::{Input, Judge, KAYENTA_JUDGE_NAME, base_result, plain_sentence, score};
-use crate::metrics::{MetricPair, NanPolicy};
+use crate::metrics::{Combine, MetricPair, NanPolicy};
 use crate::stats::rank::rank_sum_shifted;
 
 /// Seed of the Gaussian noise added when each side is a single constant.
@@ -533,6 +533,7 @@ pub(crate) fn classify(
 pub struct KayentaJudge {
     config: CanaryConfig,
     thresholds: Thresholds,
+    combine: Combine,
 }
 
 impl KayentaJudge {
@@ -551,7 +552,43 @@ impl KayentaJudge {
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
     pub fn new(config: CanaryConfig, thresholds: Thresholds) -> Result<KayentaJudge> {
-        Ok(KayentaJudge { config, thresholds })
+        Ok(KayentaJudge {
+            config,
+            thresholds,
+            combine: Combine::Pooled,
+        })
+    }
+
+    /// How the instances of a side are combined into one sample before the tests (default
+    /// [`Combine::Pooled`], which with one series per side is Kayenta's sample).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// use canary_analysis::metrics::{Aggregate, Combine};
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// let judge = KayentaJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?
+    ///     .combine(Combine::PerStep(Aggregate::Median));
+    /// assert_eq!(judge.get_combine(), Combine::PerStep(Aggregate::Median));
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn combine(mut self, combine: Combine) -> Self {
+        self.combine = combine;
+        self
+    }
+
+    /// The instance combination in force.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// use canary_analysis::metrics::Combine;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// assert_eq!(KayentaJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?.get_combine(), Combine::Pooled);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn get_combine(&self) -> Combine {
+        self.combine
     }
 
     /// The config.
@@ -640,7 +677,7 @@ impl KayentaJudge {
 
 impl Judge for KayentaJudge {
     fn judge(&self, pairs: &[MetricPair]) -> Result<CanaryJudgeResult> {
-        let inputs = crate::judge::prepare_inputs(&self.config, pairs)?;
+        let inputs = crate::judge::prepare_inputs(&self.config, pairs, self.combine)?;
         let results: Vec<_> = inputs.iter().map(|i| self.result(i)).collect();
         let (group_scores, score) =
             score::score_kayenta(&results, self.config.configured_weights(), &self.thresholds);

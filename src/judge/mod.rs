@@ -20,11 +20,13 @@
 //! (one per tag set). A pair whose name is in no metric config is an [`Error::Config`]. A config
 //! metric without any pair gets a `Nodata` result ("no metric-set pair"), in both judges.
 //!
-//! Each side's instances are pooled (every instance's points form one sample, as Kayenta does
-//! with its one series per scope), then the metric's non-finite policy is applied once
+//! Each pair is cleaned once with [`MetricPair::clean`]: the metric's non-finite policy
 //! ([`NanPolicy`](crate::metrics::NanPolicy), from Kayenta's `nanStrategy`: `remove` drops NaN
-//! and ±inf, `replace` turns them into 0.0), then, if configured, outliers are removed. The
-//! counts are recorded in each result ([`result::Cleaning`]). Values so large that their
+//! and ±inf, `replace` turns them into 0.0) and the judge's [`Combine`] option for the
+//! instances of a side (default [`Combine::Pooled`]: every instance's points form one sample,
+//! which with one series per side is exactly Kayenta's sample). Then, if configured, outliers
+//! are removed. What was done is recorded in each result ([`result::MetricAnalysis::cleaning`],
+//! [`result::MetricAnalysis::outliers_removed`]). Values so large that their
 //! differences or sums overflow `f64` (near `f64::MAX`) are refused with
 //! [`Error::InvalidSample`] rather than judged on infinities.
 //!
@@ -42,14 +44,16 @@
 //! let judge = DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?;
 //! let result = judge.judge(&pairs)?;
 //! assert_eq!(result.verdict(), Verdict::Fail);
-//! assert!(result.worst().unwrap().sentence().starts_with("latency +100%"));
+//! let worst = result.worst().unwrap();
+//! assert!(worst.sentence().starts_with("latency +"), "{}", worst.sentence());
+//! assert!(worst.sentence().contains("above the 5% margin"), "{}", worst.sentence());
 //! # Ok::<(), canary_analysis::Error>(())
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
-use crate::metrics::{MetricPair, NanPolicy};
+use crate::metrics::{CleanOptions, CleanRecord, Combine, MetricPair, Sample};
 
 pub mod config;
 pub mod default;
@@ -65,7 +69,6 @@ pub use kayenta::KayentaJudge;
 pub use result::{CanaryJudgeResult, Classification, MetricResult, Verdict};
 
 use config::MetricConfig;
-use result::Cleaning;
 
 /// Kayenta's judge name, written by [`KayentaJudge`].
 pub const KAYENTA_JUDGE_NAME: &str = "NetflixACAJudge-v1.0";
@@ -86,27 +89,23 @@ pub const DEFAULT_JUDGE_NAME: &str = "canary-analysis-default-v1";
 /// use std::collections::BTreeMap;
 /// use canary_analysis::prelude::*;
 /// use canary_analysis::judge::score::score_kayenta;
-/// use canary_analysis::metrics::{read_metric_set_pairs, Series};
+/// use canary_analysis::metrics::read_metric_set_pairs;
 ///
 /// struct SloJudge { slo: f64, thresholds: Thresholds }
 ///
 /// impl Judge for SloJudge {
 ///     fn judge(&self, pairs: &[MetricPair]) -> canary_analysis::Result<CanaryJudgeResult> {
 ///         let results: Vec<MetricResult> = pairs.iter().map(|p| {
-///             let mut v: Vec<f64> = canary_values(&p.canary);
+///             let mut v: Vec<f64> = p.canary().values().filter(|v| v.is_finite()).collect();
 ///             v.sort_by(f64::total_cmp);
 ///             let p99 = v.get((v.len() * 99) / 100).copied().unwrap_or(f64::NAN);
 ///             let class = if p99 > self.slo { Classification::High } else { Classification::Pass };
-///             MetricResult::new(p.metric.as_str(), class, ["slo"])
+///             MetricResult::new(p.metric(), class, ["slo"])
 ///         }).collect();
 ///         let (group_scores, score) = score_kayenta(&results, &BTreeMap::new(), &self.thresholds);
 ///         Ok(CanaryJudgeResult { judge_name: "slo-judge".into(), results, group_scores, score,
 ///                                coverage: 1.0, warnings: vec![], warning_details: vec![] })
 ///     }
-/// }
-///
-/// fn canary_values(s: &Series) -> Vec<f64> {
-///     s.instances.iter().flat_map(|i| i.values.iter().copied()).filter(|v| v.is_finite()).collect()
 /// }
 ///
 /// let pairs = read_metric_set_pairs(
@@ -158,31 +157,10 @@ pub(crate) struct Input<'a> {
     pub(crate) present: bool,
     pub(crate) baseline: Vec<f64>,
     pub(crate) canary: Vec<f64>,
-    pub(crate) cleaning: Cleaning,
-}
-
-/// Pools a side's instances and applies the non-finite policy: `(values, removed, replaced)`.
-fn clean_side(series: &crate::metrics::Series, policy: NanPolicy) -> (Vec<f64>, usize, usize) {
-    let raw = series
-        .instances
-        .iter()
-        .flat_map(|i| i.values.iter().copied());
-    let mut out = Vec::with_capacity(series.points());
-    let (mut removed, mut replaced) = (0, 0);
-    for v in raw {
-        if v.is_finite() {
-            out.push(v);
-        } else {
-            match policy {
-                NanPolicy::Replace(x) => {
-                    out.push(x);
-                    replaced += 1;
-                }
-                _ => removed += 1,
-            }
-        }
-    }
-    (out, removed, replaced)
+    /// Points removed as outliers, baseline first.
+    pub(crate) outliers: [usize; 2],
+    /// What the non-finite policy did (`None` without a pair).
+    pub(crate) cleaning: Option<CleanRecord>,
 }
 
 /// Refuses values whose sums or differences overflow `f64`.
@@ -208,43 +186,41 @@ fn check_range(name: &str, baseline: &[f64], canary: &[f64]) -> Result<()> {
     ))
 }
 
-/// Matches pairs to metric configs, cleans each pair once, and appends a `Nodata` input for
-/// every config metric without a pair.
+/// Matches pairs to metric configs, cleans each pair once (the metric's policy, `combine`), and
+/// appends a `Nodata` input for every config metric without a pair.
 pub(crate) fn prepare_inputs<'a>(
     config: &'a CanaryConfig,
     pairs: &'a [MetricPair],
+    combine: Combine,
 ) -> Result<Vec<Input<'a>>> {
     let mut inputs = Vec::with_capacity(pairs.len() + config.metrics().len());
     let mut present = BTreeSet::new();
     for p in pairs {
-        let Some(mc) = config.metric(&p.metric) else {
+        let Some(mc) = config.metric(p.metric()) else {
             return Err(Error::Config {
-                path: format!("metrics[name={}]", p.metric),
-                reason: format!("metric-set pair `{}` has no metric config", p.metric),
+                path: format!("metrics[name={}]", p.metric()),
+                reason: format!("metric-set pair `{}` has no metric config", p.selector()),
             });
         };
         present.insert(mc.name());
         let s = mc.settings();
-        let (b, b_removed, b_replaced) = clean_side(&p.baseline, s.nan_policy);
-        let (c, c_removed, c_replaced) = clean_side(&p.canary, s.nan_policy);
+        let opts = CleanOptions::new().policy(s.nan_policy).combine(combine);
+        let (b, c, record) = p.clean(&opts)?.into_parts();
+        let (b, c) = (
+            b.map(Sample::into_vec).unwrap_or_default(),
+            c.map(Sample::into_vec).unwrap_or_default(),
+        );
         let (b_len, c_len) = (b.len(), c.len());
         let (baseline, canary) = (kayenta::apply_outliers(b, s), kayenta::apply_outliers(c, s));
         check_range(mc.name(), &baseline, &canary)?;
         inputs.push(Input {
             name: mc.name(),
-            id: None,
-            tags: p.tags.clone(),
+            id: p.id().map(str::to_owned),
+            tags: p.tags().clone(),
             metric: mc,
             present: true,
-            cleaning: Cleaning {
-                policy: s.nan_policy,
-                baseline_removed: b_removed,
-                baseline_replaced: b_replaced,
-                canary_removed: c_removed,
-                canary_replaced: c_replaced,
-                baseline_outliers: b_len - baseline.len(),
-                canary_outliers: c_len - canary.len(),
-            },
+            outliers: [b_len - baseline.len(), c_len - canary.len()],
+            cleaning: Some(record),
             baseline,
             canary,
         });
@@ -259,15 +235,8 @@ pub(crate) fn prepare_inputs<'a>(
                 present: false,
                 baseline: Vec::new(),
                 canary: Vec::new(),
-                cleaning: Cleaning {
-                    policy: mc.settings().nan_policy,
-                    baseline_removed: 0,
-                    baseline_replaced: 0,
-                    canary_removed: 0,
-                    canary_replaced: 0,
-                    baseline_outliers: 0,
-                    canary_outliers: 0,
-                },
+                outliers: [0, 0],
+                cleaning: None,
             });
         }
     }
@@ -286,7 +255,8 @@ pub(crate) fn base_result(input: &Input<'_>) -> MetricResult {
     r.muted = input.metric.settings().muted;
     r.analysis.n_baseline = input.baseline.len();
     r.analysis.n_canary = input.canary.len();
-    r.analysis.cleaning = Some(input.cleaning);
+    r.analysis.cleaning = input.cleaning.clone();
+    r.analysis.outliers_removed = input.outliers;
     r
 }
 

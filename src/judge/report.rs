@@ -377,15 +377,15 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 pub fn render_html(result: &CanaryJudgeResult, pairs: &[MetricPair]) -> String {
-    let pooled = |s: &crate::metrics::Series| -> Vec<f64> {
-        s.instances
-            .iter()
-            .flat_map(|i| i.values.iter().copied())
-            .collect()
-    };
     let metrics: Vec<Pooled<'_>> = pairs
         .iter()
-        .map(|p| (p.metric.as_str(), pooled(&p.baseline), pooled(&p.canary)))
+        .map(|p| {
+            (
+                p.metric(),
+                p.baseline().values().collect(),
+                p.canary().values().collect(),
+            )
+        })
         .collect();
     let mut by_name: BTreeMap<&str, Vec<&Pooled<'_>>> = BTreeMap::new();
     for m in &metrics {

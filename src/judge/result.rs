@@ -26,7 +26,11 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 use crate::judge::config::Warning;
-use crate::metrics::NanPolicy;
+use crate::metrics::CleanRecord;
+
+fn is_zero_pair(v: &[usize; 2]) -> bool {
+    *v == [0, 0]
+}
 use crate::serde_float::{nonfinite, nonfinite_opt};
 
 /// An `Option<f64>` written as `null` when absent, a number when finite, and `"NaN"`,
@@ -493,26 +497,6 @@ pub struct ResultMetadata {
     pub ratio: Option<f64>,
 }
 
-/// What the non-finite policy did to one metric's data.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Cleaning {
-    /// The policy applied (Kayenta's `nanStrategy`).
-    pub policy: NanPolicy,
-    /// Baseline values removed (NaN, ±inf under `remove`).
-    pub baseline_removed: usize,
-    /// Baseline values replaced (under `replace`).
-    pub baseline_replaced: usize,
-    /// Canary values removed.
-    pub canary_removed: usize,
-    /// Canary values replaced.
-    pub canary_replaced: usize,
-    /// Baseline points removed as outliers.
-    pub baseline_outliers: usize,
-    /// Canary points removed as outliers.
-    pub canary_outliers: usize,
-}
-
 /// Our per-metric analysis details (both judges fill what they compute).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -534,9 +518,12 @@ pub struct MetricAnalysis {
     /// For `InsufficientData`: points per side the tests need.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points_needed: Option<usize>,
-    /// What the non-finite policy and the outlier removal did.
+    /// What the non-finite policy and the instance combination did (absent without a pair).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cleaning: Option<Cleaning>,
+    pub cleaning: Option<CleanRecord>,
+    /// Points removed as outliers (`outliers.strategy: remove`), baseline first.
+    #[serde(default, skip_serializing_if = "is_zero_pair")]
+    pub outliers_removed: [usize; 2],
     /// The tests run (default judge).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<TestOutcome>,
