@@ -9,8 +9,28 @@
 //!   Prometheus `query_range` responses, CSV, `ndarray`) with an explicit NaN/gap policy.
 //! - [`stats`]: Mann-Whitney U, Hodges-Lehmann shift and interval, bootstrap intervals, effect
 //!   sizes and anytime-valid sequential tests.
-//! - [`judge`]: per-metric verdicts, weighted group scores and the canary verdict, in a
-//!   Kayenta-compatible mode and in a default mode that fixes Kayenta's known failure modes.
+//! - [`judge`]: the [`Judge`] trait and its two implementations, [`KayentaJudge`] (Kayenta's
+//!   NetflixACAJudge-v1.0 reproduced, flaws included) and [`DefaultJudge`] (fixes Kayenta's known
+//!   failure modes): per-metric classifications with a typed reason and a plain sentence,
+//!   weighted group scores, the score (0-100), the coverage (0-1) and the [`Verdict`].
+//!
+//! ## Definitions
+//! - A **pair** ([`MetricPair`]) is one metric's baseline and canary series; every reader returns
+//!   pairs. `NaN` marks a gap; the metric's non-finite policy (Kayenta's `nanStrategy`:
+//!   `remove` drops NaN and ±inf, `replace` turns them into 0) is applied once when a judge cleans
+//!   the pair, and the instances of a side are pooled by default.
+//! - A **metric result** is `Pass`, `High` or `Low` (a regression up or down, of any kind:
+//!   location, spread, tail, rate), `Nodata` (a side without data; not scored),
+//!   `NodataFailMetric` (no data for a metric that must have data; scored as a failure), `Error`
+//!   (the classification failed; not scored) or, in the default judge, `InsufficientData`.
+//! - A **group score** is `100 * Pass / (Pass + High + Low + NodataFailMetric)` over the unmuted
+//!   results listing the group. The **score** is the weighted sum of group scores (a group
+//!   without a weight shares what is left of 100 equally), rounded to 2 decimals, forced to 0 by
+//!   a critical failure. The **verdict** is `Pass` at or above the pass threshold, `Marginal` at
+//!   or above the marginal threshold, else `Fail` (both thresholds on the 0-100 scale). The
+//!   judges differ in how a group without data counts (Kayenta: 100; default: it lowers the
+//!   **coverage**, the weighted fraction of groups with data, and a coverage below 1 cannot pass);
+//!   [`judge::score`] states both rules exactly.
 //!
 //! Every function takes the baseline first and the canary second, and every effect is the
 //! canary relative to the baseline.
@@ -22,8 +42,6 @@
 //!
 //! ```
 //! use canary_analysis::prelude::*;
-//! use canary_analysis::metrics::csv::{CsvOptions, read_csv};
-//! use canary_analysis::metrics::prometheus::{PrometheusOptions, read_query_range};
 //!
 //! let config = CanaryConfig::from_json(
 //!     r#"{"metrics": [{"name": "latency", "groups": ["perf"],
@@ -53,12 +71,14 @@
 //! }
 //! let csv_pairs = read_csv(&text, &CsvOptions::new())?;
 //!
-//! // A 50% slower canary fails under both judges; a 1% shift passes the default judge.
+//! // A 50% slower canary fails under both judges; a 1% shift passes both.
 //! assert_eq!(default.judge(&pairs)?.verdict(), Verdict::Fail);
 //! assert_eq!(kayenta.judge(&pairs)?.verdict(), Verdict::Fail);
 //! let result = default.judge(&csv_pairs)?;
 //! assert_eq!(result.verdict(), Verdict::Pass);
 //! println!("{}", result.worst().unwrap().sentence());
+//! let k = kayenta.judge(&csv_pairs)?;
+//! assert_eq!((k.verdict(), k.metrics()[0].classification), (Verdict::Pass, Classification::Pass));
 //! # Ok::<(), canary_analysis::Error>(())
 //! ```
 //!
@@ -83,11 +103,16 @@ pub use judge::config::{CanaryConfig, Thresholds};
 pub use judge::result::{CanaryJudgeResult, Verdict};
 pub use judge::{DefaultJudge, Judge, KayentaJudge};
 pub use metrics::MetricPair;
+pub use metrics::csv::{CsvOptions, read_csv};
+pub use metrics::kayenta::read_metric_set_pairs;
+pub use metrics::ndarray::pair_from_views;
+pub use metrics::prometheus::{PrometheusOptions, read_query_range};
 
 /// The common path in one import: `use canary_analysis::prelude::*;`.
 ///
 /// The judges and the [`Judge`] trait, the config and thresholds, the result with its verdict and
-/// per-metric results, the pair type every reader produces, and the error.
+/// per-metric results, the pair type every reader produces, the readers with their options, and
+/// the error.
 ///
 /// # Example
 /// ```
@@ -102,4 +127,8 @@ pub mod prelude {
     pub use crate::judge::result::{CanaryJudgeResult, Classification, MetricResult, Verdict};
     pub use crate::judge::{DefaultJudge, Judge, KayentaJudge};
     pub use crate::metrics::MetricPair;
+    pub use crate::metrics::csv::{CsvOptions, read_csv};
+    pub use crate::metrics::kayenta::read_metric_set_pairs;
+    pub use crate::metrics::ndarray::pair_from_views;
+    pub use crate::metrics::prometheus::{PrometheusOptions, read_query_range};
 }
