@@ -840,17 +840,15 @@ impl CanaryConfig {
         metrics: Vec<MetricConfig>,
         group_weights: impl IntoIterator<Item = (G, f64)>,
     ) -> Result<CanaryConfig> {
-        let mut raw = RawConfig::default();
-        let cfg = CanaryConfig::build(
-            std::mem::take(&mut raw),
+        CanaryConfig::build(
+            RawConfig::default(),
             metrics,
             group_weights
                 .into_iter()
                 .map(|(g, w)| (g.into(), w))
                 .collect(),
             Vec::new(),
-        )?;
-        Ok(cfg)
+        )
     }
 
     /// The config's name.

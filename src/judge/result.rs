@@ -392,20 +392,20 @@ impl Reason {
         }
         let margin = signed(self.threshold, self.scale, ratio);
         let margin = margin.trim_start_matches(['+', '-']);
-        let below = self.threshold < if ratio { 1.0 } else { 0.0 }
-            || (self.side == Side::Decrease && !ratio);
-        let beyond = if ratio {
-            if below {
-                self.effect.estimate < self.threshold
-            } else {
-                self.effect.estimate > self.threshold
-            }
-        } else if below {
-            self.effect.estimate < -self.threshold.abs()
-        } else {
-            self.effect.estimate > self.threshold.abs()
+        let neutral = if ratio { 1.0 } else { 0.0 };
+        let est = self.effect.estimate;
+        let down = match self.side {
+            Side::Decrease => true,
+            Side::Increase => false,
+            _ => est < neutral,
         };
-        let direction = if below { "below" } else { "above" };
+        let margin_abs = (self.threshold - neutral).abs();
+        let beyond = if down {
+            neutral - est > margin_abs
+        } else {
+            est - neutral > margin_abs
+        };
+        let direction = if down { "below" } else { "above" };
         if self.regression {
             let _ = write!(s, " {direction} the {margin} margin");
         } else if beyond {
