@@ -4,7 +4,7 @@
 //!
 //! - A side without data is `Nodata` (`NodataFailMetric` with `mustHaveData`); it is not scored,
 //!   and its group, if left without data, lowers the canary's coverage (see
-//!   [`score`](crate::judge::score)) instead of counting 100.
+//!   [`score`]) instead of counting 100.
 //! - **Continuous metrics** (`kind: continuous`, the default) get two kinds of test, one-sided in
 //!   the configured direction (both sides for `either`):
 //!   1. *Location*: the Mann-Whitney U test ([`crate::stats::mann_whitney`]; exact when there

@@ -18,7 +18,7 @@
 //! the critical and the Nodata rules).
 //!
 //! **Default judge** ([`score_default`]): a metric that lists no group counts in the implicit
-//! group [`UNGROUPED`](crate::judge::config::UNGROUPED) (weighted like any group without a
+//! group [`UNGROUPED`] (weighted like any group without a
 //! weight), so no result is ever left out of the verdict. A group without data neither counts 100 nor 0; the
 //! summary is the weighted mean over the groups with data (weights renormalized), and the
 //! coverage is the weight of the groups with data over the total weight. A critical failure
