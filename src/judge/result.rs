@@ -348,13 +348,23 @@ fn signed(x: f64, scale: Option<f64>, ratio: bool) -> String {
             "-inf".into()
         };
     }
-    let digits = if unit == "%" && v.abs() >= 10.0 { 0 } else { 1 };
-    let s = if unit.is_empty() {
-        let s = format!("{v:+.4}");
+    let digits = match v.abs() {
+        a if unit.is_empty() => {
+            if a >= 1.0 {
+                4
+            } else {
+                6
+            }
+        }
+        a if a >= 10.0 => 0,
+        a if a >= 1.0 => 1,
+        _ => 2,
+    };
+    let s = format!("{v:+.digits$}");
+    let s = if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {
-        let s = format!("{v:+.digits$}");
-        s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
+        s
     };
     format!("{s}{unit}")
 }
