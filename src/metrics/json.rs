@@ -40,7 +40,7 @@ impl PathCtx {
     /// Syntax errors and premature end of input get the line and column; data errors (wrong
     /// types, missing fields, bad values) get the JSON path recorded by the visitors.
     pub(crate) fn into_error(self, format: &'static str, e: serde_json::Error) -> Error {
-        let msg = quote(&strip_position(&e));
+        let msg = bound_message(strip_position(&e));
         let path = self.path.into_inner();
         match e.classify() {
             serde_json::error::Category::Data => {
@@ -81,6 +81,16 @@ fn line_column(e: &serde_json::Error) -> Location {
             line: e.line(),
             column: e.column(),
         }
+    }
+}
+
+/// Cuts a message to 400 characters: serde_json's own messages may quote a whole input string
+/// (`invalid type: string "..."`); the crate's own reasons are shorter and quote input through
+/// [`quote`] already.
+fn bound_message(msg: String) -> String {
+    match msg.char_indices().nth(400) {
+        None => msg,
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &msg[..cut], msg.len()),
     }
 }
 

@@ -8,6 +8,8 @@
 //! - [`series_from_view`] turns a 2-D `instances x time` view into a [`Series`] (an owned copy,
 //!   with NaN gaps kept), and [`pair_from_views`] builds a [`MetricPair`] from two such views.
 //!
+//! Cost: linear in the number of cells; a view without cells allocates nothing per row.
+//!
 //! Statistics in this crate take `&[f64]`, so a [`CleanedView`] feeds them without a copy:
 //! `mann_whitney(&baseline.values, &canary.values, &opts)`.
 
