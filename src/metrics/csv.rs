@@ -561,8 +561,10 @@ impl<'a> Rows<'a> {
                     && let Some(r) = record.range(i)
                 {
                     let off = self.start + r.start + i;
-                    if let Some(f) = self.text.get(off..off + r.len()) {
-                        debug_assert_eq!(f.as_bytes(), bytes);
+                    // The comparison is cheap insurance that the offset arithmetic matched.
+                    if let Some(f) = self.text.get(off..off + r.len())
+                        && f.as_bytes() == bytes
+                    {
                         return f.trim_ascii();
                     }
                 }
