@@ -4,6 +4,10 @@
 //! lognormal observations per arm (interleaved) and takes a look after every 1,000 per arm
 //! (1,000 looks, each computing the exact sup distance). The result is checked once in setup
 //! against a brute-force merge of the sorted samples.
+//!
+//! `sequential/dkw_increasing_stream/1000000` (10^6 strictly increasing values alternating
+//! between the arms, one look) and `sequential/dkw_increasing_look_every_point/100000` (a look
+//! after every one of 10^5 increasing values) pin the worst-case orders.
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -81,6 +85,48 @@ fn benches(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("dkw_stream_look_every_1000", n), |bch| {
         bch.iter(|| stream(black_box(&base), black_box(&can), 1000))
     });
+
+    // Adversarial order: a strictly increasing stream (formerly about N^1.8: 3 x 10^6 values in
+    // 49 s), 10^6 values interleaved between the arms, one look at the end.
+    let inc = 1_000_000usize;
+    let increasing = |n: usize| {
+        let mut t = Dkw::new(DkwOptions::new()).unwrap();
+        for i in 0..n {
+            let arm = if i % 2 == 0 {
+                Arm::Baseline
+            } else {
+                Arm::Canary
+            };
+            t.observe(arm, i as f64).unwrap();
+        }
+        t.look().unwrap().d
+    };
+    // Setup check: baseline i = 0, 2, 4, ..., canary 1, 3, 5, ...: sup (F_B - F_C) = 1 / (N/2).
+    assert_eq!(increasing(inc), 1.0 / (inc / 2) as f64);
+    g.bench_function(BenchmarkId::new("dkw_increasing_stream", inc), |bch| {
+        bch.iter(|| increasing(black_box(inc)))
+    });
+    // A look after every observation of an increasing stream (formerly 44 s at 10^5).
+    let every = 100_000usize;
+    let look_every_point = |n: usize| {
+        let mut t = Dkw::new(DkwOptions::new()).unwrap();
+        let mut d = 0.0;
+        for i in 0..n {
+            let arm = if i % 2 == 0 {
+                Arm::Baseline
+            } else {
+                Arm::Canary
+            };
+            t.observe(arm, i as f64).unwrap();
+            d = t.look().unwrap().d;
+        }
+        d
+    };
+    assert_eq!(look_every_point(every), 1.0 / (every / 2) as f64);
+    g.bench_function(
+        BenchmarkId::new("dkw_increasing_look_every_point", every),
+        |bch| bch.iter(|| look_every_point(black_box(every))),
+    );
 
     // One look on a loaded test (after the tails are sorted once).
     let mut loaded = Dkw::new(DkwOptions::new().quantiles(vec![0.5, 0.99])).unwrap();
