@@ -174,6 +174,28 @@ fn benches(c: &mut Criterion) {
             })
         },
     );
+    // One-sided looks whose cost used to grow with sqrt(k + n): k = 1e28 did not return and
+    // k = 1e24 took 5 s per look; huge counts near 2^50 likewise.
+    for (name, k, c, b) in [
+        ("count_look_greater_k1e28", 1e28, 1000u64, 900u64),
+        (
+            "count_look_greater_counts2e15",
+            100.0,
+            1_000_000_100_000_000,
+            1_000_000_000_000_000,
+        ),
+    ] {
+        let opts = CountMixtureOptions::new()
+            .k(k)
+            .alternative(Alternative::Greater);
+        let mut t = CountMixture::new(opts).unwrap();
+        t.observe_canary(c).unwrap();
+        t.observe_baseline(b).unwrap();
+        assert!(t.look().unwrap().log_e.is_finite());
+        g.bench_function(BenchmarkId::new(name, 1), |bch| {
+            bch.iter(|| black_box(t.look().unwrap().log_e))
+        });
+    }
     g.finish();
 }
 

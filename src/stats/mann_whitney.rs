@@ -896,7 +896,6 @@ mod tests {
             tie_term: 0.0,
         };
         let opts = MannWhitneyOptions::new().method(Method::Exact);
-        let t = std::time::Instant::now();
         match mann_whitney_rank_sum(&rs, &opts) {
             Err(Error::TooLarge {
                 limit, requested, ..
@@ -906,7 +905,6 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(t.elapsed().as_secs_f64() < 0.5);
         // A tiny limit refuses a small request; the default computes it.
         let small = RankSum {
             n_x: 20,

@@ -380,11 +380,9 @@ fn walk_steps(base: &[f64], can: &[f64], mut f: impl FnMut(u64, u64)) {
 /// Adds `p` to an upper hull of points given in non-decreasing `x` (and, along the walk,
 /// non-decreasing `y`): monotone chain, popping vertices that are not strictly convex.
 fn push_hull(h: &mut Vec<(u64, u64)>, p: (u64, u64)) {
-    if let Some(&last) = h.last() {
-        if last.0 == p.0 {
-            // Same x, larger or equal y: p dominates.
-            h.pop();
-        }
+    // Same x, larger or equal y: p dominates.
+    if h.last().is_some_and(|last| last.0 == p.0) {
+        h.pop();
     }
     while h.len() >= 2 {
         let (o, a) = (h[h.len() - 2], h[h.len() - 1]);
