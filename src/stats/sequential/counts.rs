@@ -832,9 +832,19 @@ fn ln_cf(a: f64, b: f64, x: f64) -> Result<f64> {
     ))
 }
 
-/// `ln I_x(a, b)` for general arguments (tests and diagnostics).
-#[cfg(test)]
-fn ln_beta_reg(a: f64, b: f64, x: f64) -> Result<f64> {
+/// `ln I_x(a, b)`, the log of the regularized incomplete beta function, for general `a, b > 0`,
+/// `0 < x < 1` (the continued fraction or, for `min(a, b) >= 10^8`, the uniform expansion, as
+/// in [`ln_upper_tail`]; `O(sqrt(min(a, b)))` at most).
+///
+/// # Errors
+/// [`Error::Degenerate`] if the continued fraction does not converge.
+pub(crate) fn ln_beta_reg(a: f64, b: f64, x: f64) -> Result<f64> {
+    if x <= 0.0 {
+        return Ok(f64::NEG_INFINITY);
+    }
+    if x >= 1.0 {
+        return Ok(0.0);
+    }
     let r = a + b;
     let d = a - r * x;
     let s = bd0(a, r * x, d) + bd0(b, r * (1.0 - x), -d);
@@ -843,9 +853,18 @@ fn ln_beta_reg(a: f64, b: f64, x: f64) -> Result<f64> {
     Ok(rest - if drop_s { s } else { 0.0 })
 }
 
-/// `ln(1 - I_x(a, b))` (tests and diagnostics).
-#[cfg(test)]
-fn ln_beta_reg_upper(a: f64, b: f64, x: f64) -> Result<f64> {
+/// `ln(1 - I_x(a, b)) = ln I_{1-x}(b, a)`, computed directly (not as `1 - I`) where it is the
+/// small tail.
+///
+/// # Errors
+/// As [`ln_beta_reg`].
+pub(crate) fn ln_beta_reg_upper(a: f64, b: f64, x: f64) -> Result<f64> {
+    if x <= 0.0 {
+        return Ok(0.0);
+    }
+    if x >= 1.0 {
+        return Ok(f64::NEG_INFINITY);
+    }
     let r = a + b;
     let d = a - r * x;
     let s = bd0(a, r * x, d) + bd0(b, r * (1.0 - x), -d);
