@@ -460,8 +460,8 @@ pub fn count_log_e(
 fn prior_tail(rho: f64, k: f64, alternative: Alternative) -> Result<f64> {
     let pt = Parts::new(0, 0, rho, k);
     match alternative {
-        Alternative::Greater => Ok(ln_upper_tail(pt.aa, pt.bb, pt.t, rho, 0.0, 0.0)?.0),
-        Alternative::Less => Ok(ln_upper_tail(pt.bb, pt.aa, pt.t, 1.0 - rho, 0.0, 0.0)?.0),
+        Alternative::Greater => Ok(ln_upper_tail(pt.aa, pt.bb, pt.t, rho, 1.0 - rho, 0.0, 0.0)?.0),
+        Alternative::Less => Ok(ln_upper_tail(pt.bb, pt.aa, pt.t, 1.0 - rho, rho, 0.0, 0.0)?.0),
         _ => Ok(0.0),
     }
 }
@@ -585,12 +585,13 @@ fn mixture(
     let two = pt.s + pt.h;
     let log_e = match alternative {
         Alternative::Greater => {
-            let (rest, drop_s) = ln_upper_tail(pt.aa, pt.bb, pt.t, rho, pt.delta, pt.s)?;
+            let (rest, drop_s) = ln_upper_tail(pt.aa, pt.bb, pt.t, rho, 1.0 - rho, pt.delta, pt.s)?;
             (if drop_s { pt.h } else { two }) + rest - prior_tail
         }
         Alternative::Less => {
             // I_rho(A, B) = 1 - I_{1 - rho}(B, A).
-            let (rest, drop_s) = ln_upper_tail(pt.bb, pt.aa, pt.t, 1.0 - rho, -pt.delta, pt.s)?;
+            let (rest, drop_s) =
+                ln_upper_tail(pt.bb, pt.aa, pt.t, 1.0 - rho, rho, -pt.delta, pt.s)?;
             (if drop_s { pt.h } else { two }) + rest - prior_tail
         }
         _ => two,
@@ -692,7 +693,8 @@ fn rate_ratio_interval(canary: u64, baseline: u64, rho: f64, pt: &Parts, alpha: 
 const ASYMPTOTIC_MIN: f64 = 1e8;
 
 /// `ln(1 - I_x(p, q))` as `(rest, drop_s)`: `ln(1 - I) = rest - (drop_s ? s : 0)`, so a caller
-/// that adds `s` cancels it exactly. `r = p + q`, `d = p - r x` (accurate), `s = bd0(p, r x, d)
+/// that adds `s` cancels it exactly. `r = p + q`, `y = 1 - x` (both given, so a tiny `y` keeps
+/// its precision), `d = p - r x` (accurate), `s = bd0(p, r x, d)
 /// + bd0(q, r (1 - x), -d) = r KL(p / r || x)`.
 ///
 /// - `min(p, q) < 10^8`: the continued fraction for the smaller of `I` and `1 - I` (Numerical
@@ -703,7 +705,7 @@ const ASYMPTOTIC_MIN: f64 = 1e8;
 ///   `1 - I = G [(1 + f2 / r) Q(y) + e^{-s} sigma g / sqrt(2 pi r)]`, `G = e^{delta(r) -
 ///   delta(p) - delta(q)}`, `sigma g = -sigma r / d - 1 / eta` (its series `f1 + f2 eta` near
 ///   `eta = 0`), `Q(y) = erfcx(y / sqrt 2) e^{-s} / 2` for `y > 0`.
-fn ln_upper_tail(p: f64, q: f64, r: f64, x: f64, d: f64, s: f64) -> Result<(f64, bool)> {
+fn ln_upper_tail(p: f64, q: f64, r: f64, x: f64, y: f64, d: f64, s: f64) -> Result<(f64, bool)> {
     if p.min(q) >= ASYMPTOTIC_MIN {
         return Ok(ln_upper_tail_asymptotic(p, q, r, d, s));
     }
@@ -715,7 +717,6 @@ fn ln_upper_tail(p: f64, q: f64, r: f64, x: f64, d: f64, s: f64) -> Result<(f64,
             + stirling_remainder(r)
             - p.ln()
     };
-    let y = 1.0 - x;
     if y < (q + 1.0) / (r + 2.0) {
         // 1 - I_x(p, q) = I_{1-x}(q, p), direct.
         Ok((front(q, p) + ln_cf(q, p, y)?, true))
@@ -849,7 +850,7 @@ pub(crate) fn ln_beta_reg(a: f64, b: f64, x: f64) -> Result<f64> {
     let d = a - r * x;
     let s = bd0(a, r * x, d) + bd0(b, r * (1.0 - x), -d);
     // I_x(a, b) = 1 - I_{1-x}(b, a).
-    let (rest, drop_s) = ln_upper_tail(b, a, r, 1.0 - x, -d, s)?;
+    let (rest, drop_s) = ln_upper_tail(b, a, r, 1.0 - x, x, -d, s)?;
     Ok(rest - if drop_s { s } else { 0.0 })
 }
 
@@ -868,7 +869,7 @@ pub(crate) fn ln_beta_reg_upper(a: f64, b: f64, x: f64) -> Result<f64> {
     let r = a + b;
     let d = a - r * x;
     let s = bd0(a, r * x, d) + bd0(b, r * (1.0 - x), -d);
-    let (rest, drop_s) = ln_upper_tail(a, b, r, x, d, s)?;
+    let (rest, drop_s) = ln_upper_tail(a, b, r, x, 1.0 - x, d, s)?;
     Ok(rest - if drop_s { s } else { 0.0 })
 }
 
