@@ -22,8 +22,12 @@
 //! overflow) give the correct statistic instead of a silent "no variance". `ln Lambda` is then
 //! correct for the configured `tau^2`: with values near `1e200` a `tau^2` near 1 puts almost no
 //! prior mass on differences of that size, so such a shift needs very many observations; scale
-//! `tau^2` to the data (or use the log transform). The only refusal is a difference of means
-//! that itself overflows (an [`Error::InvalidSample`] at the look). Every operation is `O(1)`. A variance estimated from very few
+//! `tau^2` to the data (or use the log transform). The refusals, at the look, are a difference
+//! of means that itself overflows ([`Error::InvalidSample`]) and a `tau^2` below `1e-50` of `V`
+//! ([`Error::InvalidParameter`]: no shift could ever be detected, e.g. raw values near `1e200`,
+//! whose matching `tau^2` is not an `f64`). Every operation is `O(1)`.
+//!
+//! A variance estimated from very few
 //! points makes the test anti-conservative (a plug-in from `n = 2` raised A/A false alarms to
 //! about 8% in simulation), so nothing is tested until each arm has `burn_in` observations
 //! (default 100); `examples/sequential_simulation.rs` checks the A/A rate with this default.
@@ -172,6 +176,10 @@ fn log_form(dev: f64, ln_v: f64, tau2: f64, alpha: f64) -> NormalMixture {
         half_width,
     }
 }
+
+/// `ln(tau^2 / V)` below this (`tau^2 < 1e-50 V`) makes a look an error rather than a silent
+/// "no evidence" (see [`Msprt::look`]).
+const MIN_LN_PRIOR_RATIO: f64 = -115.129_254_649_702_28; // ln(1e-50)
 
 /// Options of [`Msprt`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -516,7 +524,10 @@ impl Msprt {
     ///
     /// # Errors
     /// [`Error::InvalidSample`] if the difference of the means overflows `f64` (values about
-    /// `1e308` apart); otherwise none for states built through this API.
+    /// `1e308` apart); [`Error::InvalidParameter`] (`tau2`) when `tau^2 < 1e-50 V`, a prior so
+    /// far below the data's scale that no shift could ever be detected (e.g. raw values near
+    /// `1e200`, whose matching `tau^2` is beyond the `f64` range) — an error instead of a
+    /// silent `Continue`; otherwise none for states built through this API.
     ///
     /// # Example
     /// ```
@@ -547,6 +558,22 @@ impl Msprt {
                 + scale2(self.can.ss, 2 * (self.can.exp - e));
             let v_scaled = ss / ((nb + nc - 2) as f64) * (1.0 / nb as f64 + 1.0 / nc as f64);
             let ln_v = v_scaled.ln() + f64::from(2 * e) * std::f64::consts::LN_2;
+            if v_scaled > 0.0
+                && v_scaled.is_finite()
+                && self.opts.tau2.ln() - ln_v < MIN_LN_PRIOR_RATIO
+            {
+                // Not silent: with tau^2 below 1e-50 of V no shift is detectable (values near
+                // 1e200 under the identity transform, where no f64 tau^2 matches the data).
+                return Err(Error::param(
+                    "tau2",
+                    self.opts.tau2,
+                    format!(
+                        "is below 1e-50 of the variance of the difference (ln V = {ln_v:.1}): \
+                         the test cannot detect any shift at this scale; rescale the data or \
+                         tau2, or use the log transform"
+                    ),
+                ));
+            }
             if v_scaled > 0.0 && v_scaled.is_finite() {
                 let m = normal_mixture_ln_v(
                     d,
@@ -614,14 +641,27 @@ mod tests {
     }
 
     #[test]
-    fn huge_values_with_a_tiny_prior_are_computed_not_dropped() {
-        // Values near 1e200: V is near 1e396 (beyond f64) and tau^2 = 1e300, so r = tau^2 / V
-        // is about 1e-96 and ln Lambda = -ln(1 + r)/2 + r/(1 + r) Dhat^2/(2V) is about 1e-92:
-        // computed (formerly `None`: "no variance"), and correctly no evidence for this prior.
-        let look = feed(1e200, 2.0, 2000, 1e300);
+    fn huge_values_are_computed_or_refused_never_silently_dropped() {
+        // Values near 1e200 (the issue's attack): V is near 1e396 (beyond f64) and
+        // tau^2 = 1e300, so r = tau^2 / V is about 1e-96 < 1e-50 and no shift can ever be
+        // detected: the look is a typed error (formerly `None`, "no variance", and `Continue`
+        // forever, silently).
+        let mut m = Msprt::new(
+            MsprtOptions::new()
+                .transform(Transform::Identity)
+                .tau2(1e300),
+        )
+        .unwrap();
+        for i in 0..2000 {
+            let e = ((i * 7919) % 1000) as f64 / 1000.0 - 0.5;
+            m.observe(Arm::Baseline, 1e200 * (1.0 + e)).unwrap();
+            m.observe(Arm::Canary, 1e200 * (3.0 + e)).unwrap();
+        }
+        assert!(matches!(m.look(), Err(Error::InvalidParameter { .. })));
+        // V near 1e305 (beyond the naive products) with tau^2 = 1e300: computed, finite.
+        let look = feed(1e154, 2.0, 2000, 1e300);
         let l = look.log_lambda.expect("a statistic, not None");
-        assert!(l.is_finite() && l.abs() < 1e-80, "{l}");
-        assert_eq!(look.decision, Decision::Continue);
+        assert!(l.is_finite(), "{l}");
         assert!(look.confidence_sequence.upper > look.confidence_sequence.lower);
     }
 
