@@ -32,8 +32,8 @@
 //! observation (of either arm) in `[bound_{j-1}, bound_j)` in two vectors (a sorted prefix and
 //! an unsorted tail of values added since the block was last opened), and a flat array caches
 //! each block's two counts. When the number of observations `N` doubles, the blocks are re-cut
-//! at every `t`-th value of the merged order, `t = max(BLOCK_SIZE, sqrt(N))` (`BLOCK_SIZE =
-//! 64`); between re-cuts a block that outgrows `2 t` points is split in place into pieces of
+//! at every `t`-th value of the merged order, `t = max(BLOCK_SIZE, sqrt(N) / 16)` (`BLOCK_SIZE
+//! = 64`); between re-cuts a block that outgrows `2 t` points is split in place into pieces of
 //! about `t` (a run of ties is never cut: a block that is one run is left alone until it
 //! doubles). So there are `O(sqrt(N))` blocks of `O(sqrt(N))` points whatever the order of the
 //! stream (increasing, decreasing, adversarial or i.i.d.).
@@ -46,17 +46,18 @@
 //!
 //! - **Ingest**, worst case for any order: a binary search over the bounds and an append,
 //!   `O(log N)`, plus amortized `O(log N)` for the splits (`O(t log t)` sorting and `O(sqrt(N))`
-//!   shifting, once per `t` insertions into a block) and `O(1)` for the doubling re-cuts.
-//!   Measured: 3 x 10^6 strictly increasing values in 0.9 s (formerly about `N^1.8`: 49 s).
-//! - **Look**: `d` only changes at data points. A look walks the block counts and the cached
-//!   hulls of unchanged blocks (`O(sqrt(N) log N)`), then opens the changed blocks whose bound
-//!   `(B0 + b_j)/n_B - C0/n_C` (or its mirror) beats the best value so far, most promising first
-//!   (each `O(sqrt(N))` plus sorting its new points); the answer is exact. Worst case
-//!   `O(sqrt(N) log N + (k + 1) sqrt(N))` for `k` observations added since the previous look,
-//!   at most `O(N log N)`; a look after every observation is `O(sqrt(N) log N)` (10^5
-//!   increasing values with a look after each: 2.4 s, formerly 44 s). A look over a million
-//!   points per arm after 1,000 new ones costs well under a millisecond
-//!   (see `benches/sequential.rs`).
+//!   shifting, once per `t` insertions into a block: `O(16^2)` per observation) and `O(1)` for
+//!   the doubling re-cuts. Measured on the shared 2-core machine: 3 x 10^6 strictly increasing
+//!   values in 0.8 s (formerly about `N^1.8`: 49 s idle, over 120 s here).
+//! - **Look**: `d` only changes at data points. A look walks the block counts (`O(sqrt(N))`),
+//!   then visits the blocks whose bound `(B0 + b_j)/n_B - C0/n_C` (or its mirror) beats the best
+//!   value so far, most promising first: an unchanged block answers from its cached hulls
+//!   (`O(log N)`), a changed one is sorted and its hulls rebuilt (`O(sqrt(N))` plus sorting its
+//!   new points); the answer is exact. For i.i.d. data the bound prunes all but a few blocks.
+//!   Worst case `O(sqrt(N) log N + (k + 1) sqrt(N))` for `k` observations added since the
+//!   previous look, at most `O(N log N)`; a look after every observation is
+//!   `O(sqrt(N) log N)` (10^5 increasing values with a look after each: 8.6 s in all on the
+//!   shared machine, formerly 44 s idle and over 120 s here). See `benches/sequential.rs`.
 //! - **Quantile bands**: each order statistic walks the block counts and sorts one block's new
 //!   points, `O(sqrt(N) + t log t)`.
 //! - Memory: the observations (8 bytes each plus up to 2x vector slack), about 100 bytes per
@@ -70,8 +71,14 @@ use super::eprocess::{Decision, Interval, RunningP, check_alpha, check_value};
 use crate::error::{Error, Result};
 use crate::stats::Alternative;
 
+/// Blocks are cut at `sqrt(N) / TARGET_DIVISOR` points (at least [`BLOCK_SIZE`]): small enough
+/// that a look's bound prunes most blocks of an i.i.d. stream (blocks of `sqrt(N)` points span
+/// about half the range of the empirical process and defeat the bound), large enough that
+/// splits shift `O(TARGET_DIVISOR^2)` entries per observation amortized.
+const TARGET_DIVISOR: u64 = 16;
+
 /// The smallest number of observations per block when the blocks are (re)built (the size used
-/// is `max(BLOCK_SIZE, sqrt(N))`, see the [module docs](self)).
+/// is `max(BLOCK_SIZE, sqrt(N) / 16)`, see the [module docs](self)).
 pub const BLOCK_SIZE: usize = 64;
 
 const DKW_A: f64 = 0.85;
@@ -386,9 +393,21 @@ fn push_hull(h: &mut Vec<(u64, u64)>, p: (u64, u64)) {
     }
     while h.len() >= 2 {
         let (o, a) = (h[h.len() - 2], h[h.len() - 1]);
-        let cross = (a.0 as i128 - o.0 as i128) * (p.1 as i128 - o.1 as i128)
-            - (a.1 as i128 - o.1 as i128) * (p.0 as i128 - o.0 as i128);
-        if cross >= 0 {
+        // Block-local counts: i64 products are exact below 2^31, else i128.
+        let convex = if p.0.max(p.1) < 1 << 31 {
+            let (ax, ay, px, py) = (
+                a.0 as i64 - o.0 as i64,
+                a.1 as i64 - o.1 as i64,
+                p.0 as i64 - o.0 as i64,
+                p.1 as i64 - o.1 as i64,
+            );
+            ax * py - ay * px < 0
+        } else {
+            (a.0 as i128 - o.0 as i128) * (p.1 as i128 - o.1 as i128)
+                - (a.1 as i128 - o.1 as i128) * (p.0 as i128 - o.0 as i128)
+                < 0
+        };
+        if !convex {
             h.pop();
         } else {
             break;
@@ -610,7 +629,7 @@ impl TwoSampleStore {
             base.extend_from_slice(&b.base);
             can.extend_from_slice(&b.can);
         }
-        self.target = (BLOCK_SIZE as u64).max((self.total() as f64).sqrt() as u64);
+        self.target = (BLOCK_SIZE as u64).max((self.total() as f64).sqrt() as u64 / TARGET_DIVISOR);
         let pieces = cut(&base, &can, self.target as usize);
         let mut bounds = Vec::with_capacity(pieces.len());
         let mut sizes = Vec::with_capacity(pieces.len());
@@ -642,47 +661,39 @@ impl TwoSampleStore {
             can_above: 0.0,
         };
         let value = |i: u64, j: u64| i as f64 / na - j as f64 / ncf;
-        // Pass 1: attained values at block ends, and the exact maxima of unchanged blocks from
-        // their hulls (O(log) each).
-        let mut dirty: Vec<(usize, u64, u64)> = Vec::new();
+        // Pass 1: attained values at block ends.
         let (mut b0, mut c0) = (0u64, 0u64);
-        for (j, &(cb, cc)) in self.sizes.iter().enumerate() {
-            let block = &self.blocks[j];
-            if let Some(h) = &block.hulls {
-                if let Some((jj, ii)) = hull_argmax(&h.up, nb, nc) {
-                    best.base_above = best.base_above.max(value(b0 + ii, c0 + jj));
-                }
-                if let Some((ii, jj)) = hull_argmax(&h.down, nc, nb) {
-                    best.can_above = best.can_above.max(-value(b0 + ii, c0 + jj));
-                }
-            } else if cb + cc > 0 {
-                dirty.push((j, b0, c0));
-            }
+        for &(cb, cc) in &self.sizes {
             b0 += cb;
             c0 += cc;
             let end = value(b0, c0);
             best.base_above = best.base_above.max(end);
             best.can_above = best.can_above.max(-end);
         }
-        // Pass 2: changed blocks whose bound beats the best so far, most promising first; each
-        // is sorted and its hulls rebuilt (then cached for later looks).
-        let gap = |sizes: &[(u64, u64)], best: &SupDistances, &(j, b0, c0): &(usize, u64, u64)| {
+        // Pass 2: blocks whose bound beats the best so far, most promising first: an unchanged
+        // block answers from its cached hulls (O(log)), a changed one is sorted and its hulls
+        // rebuilt (then cached for later looks).
+        let gap = |sizes: &[(u64, u64)], best: &SupDistances, j: usize, b0: u64, c0: u64| {
             let (cb, cc) = sizes[j];
             let up = value(b0 + cb, c0) - best.base_above;
             let down = -value(b0, c0 + cc) - best.can_above;
             up.max(down)
         };
-        let mut open: Vec<(f64, (usize, u64, u64))> = dirty
-            .iter()
-            .map(|d| (gap(&self.sizes, &best, d), *d))
-            .filter(|&(g, _)| g > 0.0)
-            .collect();
+        let mut open: Vec<(f64, usize, u64, u64)> = Vec::new();
+        let (mut b0, mut c0) = (0u64, 0u64);
+        for (j, &(cb, cc)) in self.sizes.iter().enumerate() {
+            let g = gap(&self.sizes, &best, j, b0, c0);
+            if g > 0.0 && cb + cc > 0 {
+                open.push((g, j, b0, c0));
+            }
+            b0 += cb;
+            c0 += cc;
+        }
         open.sort_unstable_by(|x, y| y.0.total_cmp(&x.0));
-        for (_, d) in open {
-            if gap(&self.sizes, &best, &d) <= 0.0 {
+        for (_, j, b0, c0) in open {
+            if gap(&self.sizes, &best, j, b0, c0) <= 0.0 {
                 continue;
             }
-            let (j, b0, c0) = d;
             let h = self.blocks[j].hulls();
             if let Some((jj, ii)) = hull_argmax(&h.up, nb, nc) {
                 best.base_above = best.base_above.max(value(b0 + ii, c0 + jj));
