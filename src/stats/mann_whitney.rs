@@ -150,6 +150,21 @@ impl MannWhitneyOptions {
     /// [`DEFAULT_EXACT_MEMORY_LIMIT`], 1 GiB). The table needs `24 (K + 1)` bytes with
     /// `K = min(u, n_c n_b - u)` (see the [module docs](self)); a larger request is refused with
     /// [`Error::TooLarge`] before anything is allocated.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::stats::mann_whitney::{mann_whitney, MannWhitneyOptions};
+    /// use canary_analysis::stats::Method;
+    /// use canary_analysis::Error;
+    /// let baseline: Vec<f64> = (0..200).map(|i| 2.0 * i as f64).collect();
+    /// let canary: Vec<f64> = (0..200).map(|i| 2.0 * i as f64 + 1.0).collect();
+    /// let opts = MannWhitneyOptions::new().method(Method::Exact);
+    /// assert!(mann_whitney(&baseline, &canary, &opts).is_ok());
+    /// let tight = opts.exact_memory_limit(1024);
+    /// let refused = mann_whitney(&baseline, &canary, &tight);
+    /// assert!(matches!(refused, Err(Error::TooLarge { limit: 1024, .. })));
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
     pub fn exact_memory_limit(mut self, bytes: u64) -> Self {
         self.exact_memory_limit = bytes;
         self
@@ -158,6 +173,18 @@ impl MannWhitneyOptions {
     /// The most recurrence steps, `min(n_c, n_b) (K + 1)`, the exact null distribution may take
     /// (default [`DEFAULT_EXACT_WORK_LIMIT`], `10^9`); a larger request is refused with
     /// [`Error::TooLarge`] before any work.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::stats::mann_whitney::{mann_whitney, MannWhitneyOptions};
+    /// use canary_analysis::stats::Method;
+    /// use canary_analysis::Error;
+    /// let baseline = [1.0, 2.0, 3.0, 4.0];
+    /// let canary = [3.5, 5.0, 6.0, 7.0];
+    /// let opts = MannWhitneyOptions::new().method(Method::Exact).exact_work_limit(2);
+    /// assert!(matches!(mann_whitney(&baseline, &canary, &opts), Err(Error::TooLarge { .. })));
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
     pub fn exact_work_limit(mut self, steps: u64) -> Self {
         self.exact_work_limit = steps;
         self
