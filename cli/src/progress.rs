@@ -1,0 +1,64 @@
+//! A progress line on standard error for work that takes more than a second, shown only when
+//! standard error is a terminal (silent when piped or redirected).
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+/// Shows a one-line status after the first second, rewriting it in place.
+#[derive(Debug)]
+pub struct Progress {
+    started: Instant,
+    enabled: bool,
+    shown: bool,
+    last: Option<Instant>,
+}
+
+impl Progress {
+    /// Starts the clock; enabled only when standard error is a terminal.
+    pub fn new() -> Progress {
+        Progress {
+            started: Instant::now(),
+            enabled: std::io::stderr().is_terminal(),
+            shown: false,
+            last: None,
+        }
+    }
+
+    /// Shows `message` once a second has passed since the start (at most 10 updates a second).
+    pub fn show(&mut self, message: &str) {
+        if !self.enabled || self.started.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        if self
+            .last
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K{message} ({:.0} s)",
+            self.started.elapsed().as_secs_f64()
+        );
+        let _ = err.flush();
+        self.shown = true;
+    }
+
+    /// Erases the line if one was shown.
+    pub fn clear(&mut self) {
+        if self.shown {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            self.shown = false;
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
