@@ -36,7 +36,7 @@ Exit status:
 
 /// Statistical canary analysis: judge a canary against its baseline, Kayenta-style.
 #[derive(Debug, Parser)]
-#[command(name = "canary", version, about, after_help = EXIT_CODES)]
+#[command(name = "canary", version, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
