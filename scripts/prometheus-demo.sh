@@ -233,7 +233,11 @@ judge() { # expected-exit label args... -> runs canary judge, keeps stdout/stder
     local status=$?
     set -e
     say "$label: exit $status"
-    sed 's/^/    /' "$WORK/$label.out" "$WORK/$label.err"
+    case "$label" in
+        *json) say "$label: $(wc -c <"$WORK/$label.out") bytes of result JSON on stdout";;
+        *) sed 's/^/    /' "$WORK/$label.out";;
+    esac
+    sed 's/^/    /' "$WORK/$label.err"
     [ "$status" -eq "$want" ] || fail "$label: expected exit $want, got $status"
 }
 judge 0 healthy --request "$WORK/request.json"

@@ -132,12 +132,14 @@ pub fn non_pass_lines(result: &CanaryJudgeResult) -> Vec<String> {
         .collect()
 }
 
+/// Why the verdict is what it is, when the judge says (e.g. a critical metric failed).
+pub fn verdict_reason(result: &CanaryJudgeResult) -> Option<&str> {
+    Some(result.score.classification_reason.as_str()).filter(|r| !r.is_empty())
+}
+
 /// Warnings the judge attached to the result.
 pub fn warnings(result: &CanaryJudgeResult) -> Vec<String> {
     let mut w = Vec::new();
-    if !result.score.classification_reason.is_empty() {
-        w.push(result.score.classification_reason.clone());
-    }
     if result.coverage < 1.0 {
         w.push(format!(
             "only {:.0}% of the weight had data",

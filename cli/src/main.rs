@@ -472,6 +472,9 @@ fn judge(a: &JudgeArgs) -> Result<ExitCode, Failure> {
             thresholds.marginal,
             result.judge_name,
         )?;
+        if let Some(why) = judging::verdict_reason(&result) {
+            writeln!(out, "  why: {why}")?;
+        }
         for line in judging::non_pass_lines(&result) {
             writeln!(out, "  {line}")?;
         }
