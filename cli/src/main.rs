@@ -138,11 +138,11 @@ struct JudgeArgs {
     /// Data: Kayenta metric-set pairs (JSON array; control = baseline, experiment = canary).
     #[arg(long, value_name = "P.json", help_heading = "Data (one of)")]
     pairs: Option<PathBuf>,
-    /// Data: a CSV file, long (metric,group,timestamp,value[,instance]) or wide
+    /// Data: a CSV file, long (columns metric, group, timestamp, value and optionally instance) or wide
     /// (timestamp,baseline,canary).
     #[arg(long, value_name = "F.csv", help_heading = "Data (one of)")]
     csv: Option<PathBuf>,
-    /// Data: saved Prometheus query_range responses, `[METRIC=]R.json` (repeatable); baseline
+    /// Data: saved Prometheus query_range responses, METRIC=R.json or R.json (repeatable); baseline
     /// and canary series are told apart by --group-label. METRIC names the series (else
     /// their __name__).
     #[arg(long, value_name = "[METRIC=]R.json", help_heading = "Data (one of)")]
@@ -196,7 +196,7 @@ struct JudgeArgs {
     /// Prometheus: step (seconds, or 15s, 1m, ...).
     #[arg(long, help_heading = "Live Prometheus")]
     step: Option<String>,
-    /// Prometheus: Kayenta's canary execution request (scopes.<name>.controlScope /
+    /// Prometheus: Kayenta's canary execution request (scopes.NAME.controlScope and
     /// experimentScope, with scope, location, start, end, step, extendedScopeParams).
     #[arg(long, value_name = "R.json", help_heading = "Live Prometheus",
           conflicts_with_all = ["baseline_scope", "canary_scope"])]
