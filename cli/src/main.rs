@@ -310,11 +310,7 @@ fn templates_of(raw: &serde_json::Value) -> Result<BTreeMap<String, String>, Fai
     }
 }
 
-fn load_pairs(
-    a: &JudgeArgs,
-    config: &canary_analysis::judge::config::CanaryConfig,
-    raw: &serde_json::Value,
-) -> Result<Vec<MetricPair>, Failure> {
+fn load_pairs(a: &JudgeArgs, raw: &serde_json::Value) -> Result<Vec<MetricPair>, Failure> {
     if let Some(p) = &a.pairs {
         let sets = read_metric_set_pairs(&read(p)?)
             .map_err(|e| Failure(format!("{}: {e}", p.display())))?;
@@ -423,7 +419,7 @@ fn load_pairs(
     let templates = templates_of(raw)?;
     let fetch = prom::Fetch {
         client: &client,
-        config,
+        config: raw,
         templates: &templates,
         scopes: &scopes,
         range: &range,
@@ -444,7 +440,7 @@ fn judge(a: &JudgeArgs) -> Result<ExitCode, Failure> {
         ModeArg::Default => Mode::Default,
         ModeArg::Kayenta => Mode::Kayenta,
     };
-    let pairs = load_pairs(a, &config, &raw)?;
+    let pairs = load_pairs(a, &raw)?;
     let result = judging::judge(&config, &pairs, &thresholds, mode)?;
     if let Some(path) = &a.html {
         std::fs::write(path, judging::html(&result, &pairs))

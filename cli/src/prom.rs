@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use canary_analysis::Error;
-use canary_analysis::judge::config::CanaryConfig;
 use canary_analysis::metrics::MetricPair;
 use canary_analysis::metrics::prometheus::{
     PromSeries, PrometheusOptions, pair_series, parse_query_range,
@@ -247,8 +246,9 @@ impl Client {
 pub struct Fetch<'a> {
     /// The connection.
     pub client: &'a Client,
-    /// The config (its metrics' queries).
-    pub config: &'a CanaryConfig,
+    /// The canary config as JSON (its metrics' `name`, `query` and `scopeName`; the library
+    /// has validated it already).
+    pub config: &'a Value,
     /// The config's `templates` map.
     pub templates: &'a BTreeMap<String, String>,
     /// Scopes by name.
@@ -262,29 +262,38 @@ pub struct Fetch<'a> {
 /// The PromQL of every config metric, baseline and canary: `(metric, baseline, canary)`.
 pub fn queries(f: &Fetch<'_>) -> Result<Vec<(String, String, String)>, String> {
     let mut out = Vec::new();
-    for m in &f.config.metrics {
-        let q = QueryConfig::from_json(&m.name, &m.query)?;
-        let scope_name = m.scope_name.as_deref().unwrap_or("default");
+    let metrics = f
+        .config
+        .get("metrics")
+        .and_then(Value::as_array)
+        .ok_or("the config has no `metrics` array")?;
+    for m in metrics {
+        let name = m
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or("a config metric has no name")?;
+        let q = QueryConfig::from_json(name, m.get("query").unwrap_or(&Value::Null))?;
+        let given_scope = m.get("scopeName").and_then(Value::as_str);
+        let scope_name = given_scope.unwrap_or("default");
         let pair = match f.scopes.get(scope_name) {
             Some(p) => p,
-            None if f.scopes.len() == 1 && m.scope_name.is_none() => {
+            None if f.scopes.len() == 1 && given_scope.is_none() => {
                 f.scopes.values().next().expect("one scope")
             }
             None => {
                 let known: Vec<&str> = f.scopes.keys().map(String::as_str).collect();
                 return Err(format!(
-                    "metric `{}` uses scope `{scope_name}`, which the request does not define \
-                     (it has {known:?})",
-                    m.name
+                    "metric `{name}` uses scope `{scope_name}`, which the request does not \
+                     define (it has {known:?})"
                 ));
             }
         };
         let build = |s: &Scope, side: &str| {
             build_query(&q, f.templates, s, f.scope_label)
-                .map_err(|e| format!("metric `{}` ({side} query): {e}", m.name))
+                .map_err(|e| format!("metric `{name}` ({side} query): {e}"))
         };
         out.push((
-            m.name.clone(),
+            name.to_owned(),
             build(&pair.baseline, "baseline")?,
             build(&pair.canary, "canary")?,
         ));
