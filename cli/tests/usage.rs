@@ -46,10 +46,27 @@ fn usage_errors_exit_two_with_the_usage() {
         let out = canary(args, None);
         assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
         let err = stderr(&out);
-        // Unknown and missing arguments print the usage; a bad value lists the possible ones.
+        // Unknown and missing arguments print the usage; a bad value says which and why.
         assert!(
-            err.contains("Usage:") || err.contains("possible values: default, kayenta"),
+            err.contains("Usage:") || err.contains("invalid value"),
             "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_flag_prints_the_usage() {
+    for args in [
+        &["--bogus"][..],
+        &["judge", "--bogus"][..],
+        &["monitor", "-x"][..],
+    ] {
+        let out = canary(args, None);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("unexpected argument") && err.contains("Usage: canary"),
+            "{err}"
         );
     }
 }
