@@ -90,10 +90,7 @@ pub fn judge(
     thresholds: &Thresholds,
     mode: Mode,
 ) -> Result<CanaryJudgeResult, String> {
-    let flat = flatten(pairs);
-    let values = values(pairs, &flat);
-    canary_analysis::judge::judge_values(config, &values, thresholds, mode)
-        .map_err(|e| e.to_string())
+    canary_analysis::judge::judge(config, pairs, thresholds, mode).map_err(|e| e.to_string())
 }
 
 /// The self-contained HTML report.
@@ -151,15 +148,10 @@ pub fn warnings(result: &CanaryJudgeResult) -> Vec<String> {
 
 /// Each pair's instances pooled into one vector per side (NaN gaps kept for the judge).
 fn flatten(pairs: &[MetricPair]) -> Vec<(Vec<f64>, Vec<f64>)> {
-    let pool = |s: &canary_analysis::metrics::Series| -> Vec<f64> {
-        s.instances
-            .iter()
-            .flat_map(|i| i.values.iter().copied())
-            .collect()
-    };
+    let pool = |s: &canary_analysis::metrics::Series| -> Vec<f64> { s.values().collect() };
     pairs
         .iter()
-        .map(|p| (pool(&p.baseline), pool(&p.canary)))
+        .map(|p| (pool(p.baseline()), pool(p.canary())))
         .collect()
 }
 
@@ -168,8 +160,8 @@ fn values<'a>(pairs: &'a [MetricPair], flat: &'a [(Vec<f64>, Vec<f64>)]) -> Vec<
         .iter()
         .zip(flat)
         .map(|(p, (b, c))| {
-            let mut v = MetricValues::new(&p.metric, b, c);
-            v.tags = Some(&p.tags);
+            let mut v = MetricValues::new(p.metric(), b, c);
+            v.tags = Some(p.tags());
             v
         })
         .collect()

@@ -312,9 +312,8 @@ fn templates_of(raw: &serde_json::Value) -> Result<BTreeMap<String, String>, Fai
 
 fn load_pairs(a: &JudgeArgs, raw: &serde_json::Value) -> Result<Vec<MetricPair>, Failure> {
     if let Some(p) = &a.pairs {
-        let sets = read_metric_set_pairs(&read(p)?)
-            .map_err(|e| Failure(format!("{}: {e}", p.display())))?;
-        return Ok(sets.iter().map(|s| s.to_pair()).collect());
+        return read_metric_set_pairs(&read(p)?)
+            .map_err(|e| Failure(format!("{}: {e}", p.display())));
     }
     if let Some(p) = &a.csv {
         let opts = CsvOptions::new()
