@@ -281,7 +281,21 @@ fn config_check(path: &Path) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure(format!("{}: invalid JSON: {e}", path.display())))?;
     let config = judging::load_config(&text)
         .map_err(|e| Failure(format!("{}: not usable: {e}", path.display())))?;
-    let warnings = judging::config_warnings(&config, &raw);
+    let mut warnings = judging::config_warnings(&config, &raw);
+    if raw
+        .get("judge")
+        .and_then(|j| j.get("name"))
+        .and_then(|n| n.as_str())
+        .is_some_and(|n| n != canary_analysis::judge::KAYENTA_JUDGE_NAME)
+    {
+        warnings.push(format!(
+            "judge.name `{}` is not used: canary judge runs the judge --mode names \
+             (default, or kayenta for {})",
+            raw["judge"]["name"].as_str().unwrap_or_default(),
+            canary_analysis::judge::KAYENTA_JUDGE_NAME
+        ));
+    }
+    warnings.extend(promql::query_warnings(&raw));
     let mut out = io::stdout().lock();
     writeln!(
         out,

@@ -143,6 +143,67 @@ impl QueryConfig {
     }
 }
 
+/// The fields of Kayenta's `PrometheusCanaryMetricSetQueryConfig` (plus `type` and Kayenta's
+/// `serviceType`).
+const QUERY_FIELDS: &[&str] = &[
+    "type",
+    "serviceType",
+    "resourceType",
+    "metricName",
+    "labelBindings",
+    "groupByFields",
+    "customFilter",
+    "customInlineTemplate",
+    "customFilterTemplate",
+];
+
+/// Warnings about the metrics' queries of a canary config (its JSON): fields of a Prometheus
+/// query that neither Kayenta's query builder nor this command reads, the deprecated
+/// `customFilter`, and query types `canary judge --prometheus` cannot run.
+pub fn query_warnings(config: &Value) -> Vec<String> {
+    let mut w = Vec::new();
+    let metrics = config.get("metrics").and_then(Value::as_array);
+    for (i, m) in metrics.into_iter().flatten().enumerate() {
+        let name = m.get("name").and_then(Value::as_str).unwrap_or("?");
+        let Some(q) = m.get("query").and_then(Value::as_object) else {
+            continue;
+        };
+        match q.get("type").and_then(Value::as_str) {
+            Some("prometheus") => {
+                let ignored: Vec<&str> = q
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| !QUERY_FIELDS.contains(k))
+                    .collect();
+                if !ignored.is_empty() {
+                    w.push(format!(
+                        "metrics[{i}] `{name}`: query field(s) {} are not part of Kayenta's \
+                         Prometheus query config and are ignored when the query is built",
+                        ignored
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                if q.get("customFilter").is_some_and(|v| !v.is_null()) {
+                    w.push(format!(
+                        "metrics[{i}] `{name}`: query.customFilter is deprecated and refused by \
+                         Kayenta's query builder (canary judge --prometheus refuses it too); \
+                         use customInlineTemplate"
+                    ));
+                }
+            }
+            Some(t) => w.push(format!(
+                "metrics[{i}] `{name}`: query type `{t}`: canary judge --prometheus cannot run \
+                 it (give the data with --pairs, --csv or --prometheus-response)"
+            )),
+            None => {}
+        }
+    }
+    w
+}
+
 /// Builds the PromQL for one metric and one side's scope (see the module docs).
 ///
 /// `templates` is the canary config's `templates` map, `scope_label` Kayenta's `scopeLabel`.
@@ -634,6 +695,30 @@ mod tests {
         assert_eq!(
             build_query(&q, &none, &scope, "instance").unwrap(),
             r#"avg(m{v="sg-v001",w="z1",x="${y}"})"#
+        );
+    }
+
+    #[test]
+    fn query_warnings_name_ignored_fields_and_other_types() {
+        // The shape of Kayenta's scratch/prometheus_canary_config.json metric.
+        let cfg = serde_json::json!({"metrics": [
+            {"name": "cpu", "query": {"type": "prometheus", "metricName": "node_cpu",
+              "aggregationPeriod": "60s", "labelBindings": ["job=\"node\""],
+              "sumByFields": ["mode"]}},
+            {"name": "mem", "query": {"type": "atlas", "q": "name,mem,:eq"}},
+            {"name": "ok", "query": {"type": "prometheus", "metricName": "up",
+              "resourceType": "gce_instance"}}]});
+        let w = query_warnings(&cfg);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].contains("`aggregationPeriod`, `sumByFields`"),
+            "{}",
+            w[0]
+        );
+        assert!(
+            w[1].contains("`mem`") && w[1].contains("`atlas`"),
+            "{}",
+            w[1]
         );
     }
 
