@@ -162,6 +162,7 @@ const QUERY_FIELDS: &[&str] = &[
 /// `customFilter`, and query types `canary judge --prometheus` cannot run.
 pub fn query_warnings(config: &Value) -> Vec<String> {
     let mut w = Vec::new();
+    let mut other: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let metrics = config.get("metrics").and_then(Value::as_array);
     for (i, m) in metrics.into_iter().flatten().enumerate() {
         let name = m.get("name").and_then(Value::as_str).unwrap_or("?");
@@ -194,12 +195,18 @@ pub fn query_warnings(config: &Value) -> Vec<String> {
                     ));
                 }
             }
-            Some(t) => w.push(format!(
-                "metrics[{i}] `{name}`: query type `{t}`: canary judge --prometheus cannot run \
-                 it (give the data with --pairs, --csv or --prometheus-response)"
-            )),
+            Some(t) => other.entry(t.to_owned()).or_default().push(name.to_owned()),
             None => {}
         }
+    }
+    for (t, names) in other {
+        let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        w.push(format!(
+            "{} metric(s) with queries of type `{t}` ({}): canary judge --prometheus cannot run \
+             them (give their data with --pairs, --csv or --prometheus-response)",
+            names.len(),
+            names.join(", ")
+        ));
     }
     w
 }
