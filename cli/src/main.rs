@@ -326,15 +326,22 @@ fn templates_of(raw: &serde_json::Value) -> Result<BTreeMap<String, String>, Fai
 
 fn load_pairs(a: &JudgeArgs, raw: &serde_json::Value) -> Result<Vec<MetricPair>, Failure> {
     if let Some(p) = &a.pairs {
-        return read_metric_set_pairs(&read(p)?)
-            .map_err(|e| Failure(format!("{}: {e}", p.display())));
+        let text = read(p)?;
+        return progress::during(&format!("reading {}", p.display()), || {
+            read_metric_set_pairs(&text)
+        })
+        .map_err(|e| Failure(format!("{}: {e}", p.display())));
     }
     if let Some(p) = &a.csv {
         let opts = CsvOptions::new()
             .baseline(a.csv_baseline.clone())
             .canary(a.csv_canary.clone())
             .metric(a.csv_metric.clone());
-        return read_csv(&read(p)?, &opts).map_err(|e| Failure(format!("{}: {e}", p.display())));
+        let text = read(p)?;
+        return progress::during(&format!("reading {}", p.display()), || {
+            read_csv(&text, &opts)
+        })
+        .map_err(|e| Failure(format!("{}: {e}", p.display())));
     }
     if !a.prometheus_response.is_empty() {
         let mut opts = PrometheusOptions::new()
@@ -454,9 +461,12 @@ fn judge(a: &JudgeArgs) -> Result<ExitCode, Failure> {
         ModeArg::Kayenta => Mode::Kayenta,
     };
     let pairs = load_pairs(a, &raw)?;
-    let result = judging::judge(&config, &pairs, &thresholds, mode)?;
+    let result = progress::during(&format!("judging {} metric pair(s)", pairs.len()), || {
+        judging::judge(&config, &pairs, &thresholds, mode)
+    })?;
     if let Some(path) = &a.html {
-        std::fs::write(path, judging::html(&result, &pairs))
+        let page = progress::during("rendering the report", || judging::html(&result, &pairs));
+        std::fs::write(path, page)
             .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
     }
     let verdict = judging::verdict(&result);

@@ -62,3 +62,38 @@ impl Drop for Progress {
         self.clear();
     }
 }
+
+/// Runs `f`, showing `message` (with the elapsed seconds) on a terminal's standard error from
+/// the first second on, until `f` returns.
+pub fn during<T>(message: &str, f: impl FnOnce() -> T) -> T {
+    use std::sync::mpsc::{RecvTimeoutError, channel};
+    if !std::io::stderr().is_terminal() {
+        return f();
+    }
+    let (done, wait) = channel::<()>();
+    std::thread::scope(|s| {
+        let shower = s.spawn(move || {
+            let start = Instant::now();
+            let mut timeout = Duration::from_secs(1);
+            let mut shown = false;
+            while let Err(RecvTimeoutError::Timeout) = wait.recv_timeout(timeout) {
+                let mut err = std::io::stderr().lock();
+                let _ = write!(
+                    err,
+                    "\r\x1b[2K{message} ({:.0} s)",
+                    start.elapsed().as_secs_f64()
+                );
+                let _ = err.flush();
+                shown = true;
+                timeout = Duration::from_millis(500);
+            }
+            if shown {
+                let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+            }
+        });
+        let out = f();
+        drop(done);
+        let _ = shower.join();
+        out
+    })
+}
