@@ -3,8 +3,35 @@
 
 use canary_analysis::judge::config::{CanaryConfig, Thresholds};
 use canary_analysis::judge::report::render_html;
-use canary_analysis::judge::{CanaryJudgeResult, Classification, MetricValues, Mode, Verdict};
+use canary_analysis::judge::{CanaryJudgeResult, Classification, MetricValues, Verdict};
 use canary_analysis::metrics::MetricPair;
+
+/// Which judge (`--mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The default judge.
+    Default,
+    /// The Kayenta judge (NetflixACAJudge-v1.0).
+    Kayenta,
+}
+
+/// Kayenta's judge name (the one `--mode kayenta` runs).
+pub const KAYENTA_JUDGE_NAME: &str = "NetflixACAJudge-v1.0";
+
+/// The two numbers of a threshold pair.
+pub fn threshold_values(t: &Thresholds) -> (f64, f64) {
+    (t.pass, t.marginal)
+}
+
+/// The number of metrics in a config.
+pub fn metric_count(config: &CanaryConfig) -> usize {
+    config.metrics.len()
+}
+
+/// The judge's name.
+pub fn judge_name(result: &CanaryJudgeResult) -> &str {
+    &result.judge_name
+}
 
 /// Where the thresholds came from (for the summary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +117,10 @@ pub fn judge(
     thresholds: &Thresholds,
     mode: Mode,
 ) -> Result<CanaryJudgeResult, String> {
+    let mode = match mode {
+        Mode::Default => canary_analysis::judge::Mode::Default,
+        Mode::Kayenta => canary_analysis::judge::Mode::Kayenta,
+    };
     canary_analysis::judge::judge(config, pairs, thresholds, mode).map_err(|e| e.to_string())
 }
 

@@ -16,14 +16,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use canary_analysis::judge::{Mode, Verdict};
+use canary_analysis::judge::Verdict;
 use canary_analysis::metrics::MetricPair;
 use canary_analysis::metrics::csv::{CsvOptions, read_csv};
 use canary_analysis::metrics::prometheus::PrometheusOptions;
 use canary_analysis::metrics::read_metric_set_pairs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::judging::ThresholdSource;
+use crate::judging::{Mode, ThresholdSource};
 use crate::progress::Progress;
 
 const EXIT_CODES: &str = "\
@@ -286,13 +286,13 @@ fn config_check(path: &Path) -> Result<ExitCode, Failure> {
         .get("judge")
         .and_then(|j| j.get("name"))
         .and_then(|n| n.as_str())
-        .is_some_and(|n| n != canary_analysis::judge::KAYENTA_JUDGE_NAME)
+        .is_some_and(|n| n != judging::KAYENTA_JUDGE_NAME)
     {
         warnings.push(format!(
             "judge.name `{}` is not used: canary judge runs the judge --mode names \
              (default, or kayenta for {})",
             raw["judge"]["name"].as_str().unwrap_or_default(),
-            canary_analysis::judge::KAYENTA_JUDGE_NAME
+            judging::KAYENTA_JUDGE_NAME
         ));
     }
     warnings.extend(promql::query_warnings(&raw));
@@ -301,7 +301,7 @@ fn config_check(path: &Path) -> Result<ExitCode, Failure> {
         out,
         "{}: usable: {} metric(s), {} warning(s)",
         path.display(),
-        config.metrics.len(),
+        judging::metric_count(&config),
         warnings.len()
     )?;
     for w in &warnings {
@@ -482,14 +482,13 @@ fn judge(a: &JudgeArgs) -> Result<ExitCode, Failure> {
             ThresholdSource::Config => "from the config",
             ThresholdSource::Default => "defaults",
         };
+        let (pass, marginal) = judging::threshold_values(&thresholds);
         writeln!(
             out,
-            "{}: score {:.2} (pass >= {}, marginal >= {}, {source}; {} judge)",
+            "{}: score {:.2} (pass >= {pass}, marginal >= {marginal}, {source}; {} judge)",
             verdict.as_str(),
             judging::score(&result),
-            thresholds.pass,
-            thresholds.marginal,
-            result.judge_name,
+            judging::judge_name(&result),
         )?;
         if let Some(why) = judging::verdict_reason(&result) {
             writeln!(out, "  why: {why}")?;
