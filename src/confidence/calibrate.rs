@@ -236,7 +236,41 @@ pub fn clopper_pearson_upper(k: usize, n: usize, c: f64) -> Result<f64> {
     }
     let beta = Beta::new(k as f64 + 1.0, (n - k) as f64)
         .map_err(|e| Error::param("n", n, e.to_string()))?;
-    Ok(beta.inverse_cdf(c))
+    Ok(beta_quantile(&beta, c))
+}
+
+/// The Beta quantile: statrs's `inverse_cdf` (whose relative error reaches 1e-8 for shapes like
+/// Beta(3, 19998)), refined by safeguarded Newton steps on `cdf(x) - c` inside a bracket that
+/// shrinks with the sign of each residual.
+fn beta_quantile(beta: &Beta, c: f64) -> f64 {
+    use statrs::distribution::Continuous;
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    let mut x = beta.inverse_cdf(c).clamp(0.0, 1.0);
+    for _ in 0..60 {
+        let f = beta.cdf(x) - c;
+        if f == 0.0 {
+            return x;
+        }
+        if f < 0.0 {
+            lo = x;
+        } else {
+            hi = x;
+        }
+        let d = beta.pdf(x);
+        let mut next = if d > 0.0 && d.is_finite() {
+            x - f / d
+        } else {
+            f64::NAN
+        };
+        if !(next > lo && next < hi) {
+            next = 0.5 * (lo + hi);
+        }
+        if (next - x).abs() <= 4.0 * f64::EPSILON * x.abs() {
+            return next;
+        }
+        x = next;
+    }
+    x
 }
 
 /// Chooses the proceed threshold from labelled history.
