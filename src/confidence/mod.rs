@@ -93,8 +93,12 @@
 //!
 //! # Calibration
 //!
-//! See [`calibrate`]: the proceed threshold is the lowest that passes a fixed-sequence test of a
-//! one-sided Clopper-Pearson upper bound on the bad rate of the proceed set.
+//! See [`calibrate`]: the proceed threshold is the lowest of a grid whose one-sided
+//! Clopper-Pearson upper bound on the proceed set's bad rate is within the target, with the
+//! grid's multiplicity accounted for (Bonferroni, or fixed-sequence testing). [`fit_weights`]
+//! fits the weights (nonnegative logistic regression by IRLS); fit on one part of the history
+//! and calibrate on another. `examples/confidence_calibration.rs` runs both on a simulated
+//! history of 20,000 changes and compares them with a fixed Keptn-style rule.
 //!
 //! # Example
 //! Read a judge result and compliance results, decide, and say why.
@@ -128,6 +132,7 @@
 
 mod assess;
 mod calibrate;
+mod fit;
 mod signal;
 
 pub use assess::{
@@ -135,8 +140,10 @@ pub use assess::{
     SignalKind, assess,
 };
 pub use calibrate::{
-    Calibration, CalibrationOptions, CalibrationStep, Record, calibrate, clopper_pearson_upper,
+    Calibration, CalibrationOptions, CalibrationStep, Multiplicity, Record, calibrate,
+    clopper_pearson_upper,
 };
+pub use fit::{FitOptions, fit_weights};
 pub use signal::{
     CanarySignal, CanaryVerdict, ChangeKind, CheckStatus, ComplianceCheck, HostSignal, HostValue,
     Outcomes, RiskSignal, SequentialSignal, Signals, TrackRecord, WorstMetric,
