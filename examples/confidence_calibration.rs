@@ -45,9 +45,9 @@
 //! SLIs (weight): canary verdict (2, key; Pass / Marginal / Fail); sequential (1, key; pass when
 //! `p >= 0.05`); each compliance check (1; approval key; Pass / Unknown = warning / Fail); risk
 //! (1; pass when blast radius <= 0.2 and size <= 500, warning when blast radius <= 0.5);
-//! track record (1; pass with no earlier failure, warning up to 10% failed); load test (1; pass
-//! >= 0.8, warning >= 0.6). An SLI without a value is left out of the total, as Keptn does
-//! (keptn#507).
+//! track record (1; pass with no earlier failure, warning up to 10% failed); load test (1;
+//! pass at 0.8 or more, warning at 0.6 or more). An SLI without a value is left out of the
+//! total, as Keptn does (keptn#507).
 use std::process::ExitCode;
 
 use canary_analysis::confidence::*;
