@@ -257,3 +257,12 @@ fn weight_fitting_is_deterministic_and_rejects_one_sided_labels() {
     ));
     assert!(fit_weights(&h, &policy, &FitOptions::new().ridge(-1.0)).is_err());
 }
+
+#[test]
+fn an_infinite_e_value_round_trips() {
+    let s = SequentialSignal::from_e_value(f64::INFINITY, 0.05).unwrap();
+    assert_eq!(s.p_value, 0.0);
+    assert!(s.stopped_early());
+    let back: SequentialSignal = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+    assert_eq!(back, s);
+}

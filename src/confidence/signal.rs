@@ -343,8 +343,8 @@ fn worst_of(m: &MetricResult) -> WorstMetric {
 pub struct SequentialSignal {
     /// The always-valid p-value, in `[0, 1]`.
     pub p_value: f64,
-    /// The e-value it came from, when it came from one (`p = min(1, 1 / e)`).
-    #[serde(default)]
+    /// The e-value it came from, when it came from one (`p = min(1, 1 / e)`; may be infinite).
+    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
     pub e_value: Option<f64>,
     /// The test's level.
     pub alpha: f64,
