@@ -265,4 +265,19 @@ fn an_infinite_e_value_round_trips() {
     assert!(s.stopped_early());
     let back: SequentialSignal = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
     assert_eq!(back, s);
+    let plain = SequentialSignal::from_p_value(0.5, 0.05).unwrap();
+    let back: SequentialSignal =
+        serde_json::from_str(&serde_json::to_string(&plain).unwrap()).unwrap();
+    assert_eq!(back, plain);
+    // A worst metric without an effect keeps its `None`s.
+    let w = WorstMetric {
+        name: "cpu".into(),
+        effect: None,
+        lower: None,
+        upper: None,
+        relative: false,
+        sentence: "cpu: Nodata".into(),
+    };
+    let back: WorstMetric = serde_json::from_str(&serde_json::to_string(&w).unwrap()).unwrap();
+    assert_eq!(back, w);
 }

@@ -55,13 +55,25 @@ pub struct WorstMetric {
     pub name: String,
     /// The effect estimate, canary relative to baseline: a relative change (`0.12` = +12%) when
     /// `relative` is true, else a shift in the metric's unit.
-    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
+    #[serde(
+        with = "crate::serde_float::nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub effect: Option<f64>,
     /// Lower end of the effect's interval (same unit as `effect`).
-    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
+    #[serde(
+        with = "crate::serde_float::nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lower: Option<f64>,
     /// Upper end of the effect's interval (same unit as `effect`).
-    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
+    #[serde(
+        with = "crate::serde_float::nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub upper: Option<f64>,
     /// Whether `effect`, `lower` and `upper` are relative changes.
     pub relative: bool,
@@ -344,7 +356,11 @@ pub struct SequentialSignal {
     /// The always-valid p-value, in `[0, 1]`.
     pub p_value: f64,
     /// The e-value it came from, when it came from one (`p = min(1, 1 / e)`; may be infinite).
-    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
+    #[serde(
+        with = "crate::serde_float::nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub e_value: Option<f64>,
     /// The test's level.
     pub alpha: f64,
