@@ -3,8 +3,15 @@
 
 use canary_analysis::Error;
 use canary_analysis::confidence::*;
-use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-use canary_analysis::judge::{MetricValues, Mode, judge_values};
+use canary_analysis::prelude::{
+    CanaryConfig, CanaryJudgeResult, DefaultJudge, Judge, KayentaJudge, MetricPair, Thresholds,
+};
+
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Default,
+    Kayenta,
+}
 
 fn config() -> CanaryConfig {
     CanaryConfig::from_json(
@@ -17,20 +24,23 @@ fn config() -> CanaryConfig {
     .unwrap()
 }
 
-fn judged(scale: f64, n: usize, mode: Mode) -> canary_analysis::judge::CanaryJudgeResult {
+fn judged(scale: f64, n: usize, mode: Mode) -> CanaryJudgeResult {
     let baseline: Vec<f64> = (0..n).map(|i| 100.0 + (i % 9) as f64).collect();
     let slow: Vec<f64> = baseline.iter().map(|v| v * scale).collect();
     let cpu: Vec<f64> = (0..n).map(|i| 50.0 + (i % 5) as f64).collect();
-    let data = [
-        MetricValues::new("p99 latency", &baseline, &slow),
-        MetricValues::new("cpu", &cpu, &cpu),
+    let pairs = [
+        MetricPair::from_values("p99 latency", baseline, slow).unwrap(),
+        MetricPair::from_values("cpu", cpu.clone(), cpu).unwrap(),
     ];
-    judge_values(
-        &config(),
-        &data,
-        &Thresholds::new(95.0, 75.0).unwrap(),
-        mode,
-    )
+    let thresholds = Thresholds::new(95.0, 75.0).unwrap();
+    match mode {
+        Mode::Default => DefaultJudge::new(config(), thresholds)
+            .unwrap()
+            .judge(&pairs),
+        Mode::Kayenta => KayentaJudge::new(config(), thresholds)
+            .unwrap()
+            .judge(&pairs),
+    }
     .unwrap()
 }
 

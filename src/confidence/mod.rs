@@ -104,19 +104,14 @@
 //! Read a judge result and compliance results, decide, and say why.
 //! ```
 //! use canary_analysis::confidence::*;
-//! use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-//! use canary_analysis::judge::{judge_values, MetricValues, Mode};
+//! use canary_analysis::prelude::{CanaryConfig, DefaultJudge, Judge, MetricPair, Thresholds};
 //!
 //! let config = CanaryConfig::from_json(r#"{"metrics": [{"name": "latency", "groups": ["perf"],
 //!     "analysisConfigurations": {"canary": {"direction": "increase"}}}]}"#)?;
 //! let baseline: Vec<f64> = (0..60).map(|i| 100.0 + (i % 9) as f64).collect();
 //! let canary: Vec<f64> = baseline.iter().map(|v| v * 1.5).collect();
-//! let result = judge_values(
-//!     &config,
-//!     &[MetricValues::new("latency", &baseline, &canary)],
-//!     &Thresholds::new(95.0, 75.0)?,
-//!     Mode::Default,
-//! )?;
+//! let judge = DefaultJudge::new(config, Thresholds::new(95.0, 75.0)?)?;
+//! let result = judge.judge(&[MetricPair::from_values("latency", baseline, canary)?])?;
 //!
 //! let signals = Signals::new()
 //!     .canary(CanarySignal::from_judgement(&result)?)
