@@ -13,6 +13,9 @@
 //!   NetflixACAJudge-v1.0 reproduced, flaws included) and [`DefaultJudge`] (fixes Kayenta's known
 //!   failure modes): per-metric classifications with a typed reason and a plain sentence,
 //!   weighted group scores, the score (0-100), the coverage (0-1) and the [`Verdict`].
+//! - [`confidence`]: the confidence metric: canary, sequential, compliance, risk, track-record
+//!   and host signals combined into `Proceed` / `Review` / `Block` with hard gates, a breakdown
+//!   and a sentence, and the proceed threshold calibrated on labelled history.
 //!
 //! ## Definitions
 //! - A **pair** ([`MetricPair`]) is one metric's baseline and canary series; every reader returns
@@ -92,6 +95,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
 
+pub mod confidence;
 mod error;
 pub mod judge;
 pub mod metrics;
