@@ -61,6 +61,21 @@ impl G {
     fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
         median * self.normal(0.0, sigma).exp()
     }
+    /// Uniform whole number in `lo..=hi`.
+    fn int(&mut self, lo: u32, hi: u32) -> f64 {
+        let span = (hi - lo + 1) as f64;
+        lo as f64 + (self.unif() * span).floor().min(span - 1.0)
+    }
+    /// `k` distinct indices in `0..n` (partial Fisher-Yates).
+    fn distinct(&mut self, n: usize, k: usize) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..n).collect();
+        for i in 0..k {
+            let j = i + ((self.unif() * (n - i) as f64) as usize).min(n - i - 1);
+            idx.swap(i, j);
+        }
+        idx.truncate(k);
+        idx
+    }
     fn poisson(&mut self, lambda: f64) -> f64 {
         // Knuth's multiplication method (lambda <= 60 here).
         let l = (-lambda).exp();
@@ -84,6 +99,8 @@ enum Dist {
     Zip(f64, f64),
     Zero,
     Bernoulli(f64),
+    /// Poisson(lambda) background plus, in a share `p` of steps, a burst of `lo..=hi` events.
+    Bursty(f64, f64, u32, u32),
 }
 
 impl Dist {
@@ -106,6 +123,13 @@ impl Dist {
                 } else {
                     0.0
                 }
+            }
+            Dist::Bursty(lambda, p, lo, hi) => {
+                let mut x = g.poisson(lambda);
+                if g.unif() < p {
+                    x += g.int(lo, hi);
+                }
+                x
             }
         }
     }
@@ -177,6 +201,15 @@ fn mixed() -> Vec<MetricDef> {
     ]
 }
 
+/// The mixed canary with bursty error counts: errors Poisson(2) and timeouts Poisson(0.2), each
+/// with bursts of 10-30 more events in 5% of steps.
+fn bursty_mixed() -> Vec<MetricDef> {
+    let mut v = mixed();
+    v[6].dist = Dist::Bursty(2.0, 0.05, 10, 30);
+    v[7].dist = Dist::Bursty(0.2, 0.05, 10, 30);
+    v
+}
+
 fn family(kind: &str) -> Vec<MetricDef> {
     let dirs = ["increase", "increase", "decrease", "either", "increase"];
     let groups = ["A", "A", "B", "B", "C"];
@@ -187,6 +220,7 @@ fn family(kind: &str) -> Vec<MetricDef> {
                 "normal" => (Dist::Normal(10.0 * f, 1.0 + 0.3 * f), false),
                 "lognormal" => (Dist::LogNormal(20.0 * f, 0.1 + 0.05 * f), false),
                 "poisson" => (Dist::Poisson(0.5 * f * f), true),
+                "bursty" => (Dist::Bursty(0.2 * f, 0.05, 10, 30), true),
                 _ => (Dist::Zip(0.5 + 0.04 * f, 1.0 + f), true),
             };
             MetricDef {
@@ -214,7 +248,10 @@ fn config(defs: &[MetricDef]) -> CanaryConfig {
         })
         .collect();
     CanaryConfig::from_json(&format!(
-        r#"{{"name": "scenarios", "judge": {{"name": "NetflixACAJudge-v1.0", "judgeConfigurations": {{}}}}, "metrics": [{}]}}"#,
+        r#"{{"name": "scenarios", "judge": {{"name": "NetflixACAJudge-v1.0", "judgeConfigurations": {{{}}}}}, "metrics": [{}]}}"#,
+        std::env::var("SCENARIO_ALPHA")
+            .map(|a| format!(r#""alpha": {a}"#))
+            .unwrap_or_default(),
         metrics.join(",")
     ))
     .expect("scenario config is valid")
@@ -229,6 +266,11 @@ enum Change {
     SevenOfTen,
     Replace(Dist),
     BaselineAndCanary(Dist, Dist),
+    /// Clean baseline; the canary has `events` events in `steps` random steps (1 or 2 each).
+    SparseClumps(usize, usize),
+    /// Baseline `Dist`; the canary is drawn from it too, then `k` random steps each get a burst
+    /// of `lo..=hi` more events.
+    Bursts(Dist, usize, u32, u32),
 }
 
 struct Scenario {
@@ -274,7 +316,28 @@ fn scenarios() -> Vec<Scenario> {
             None,
             Change::None,
         ),
+        s(
+            "A/A bursty errors (Poisson + bursts of 10-30 in 5% of steps, both sides), 120 points",
+            bursty_mixed(),
+            120,
+            None,
+            Change::None,
+        ),
+        s(
+            "A/A ten bursty count metrics, 120 steps",
+            family("bursty"),
+            120,
+            None,
+            Change::None,
+        ),
         s("A/A mixed canary", mixed(), 500, None, Change::None),
+        s(
+            "A/A mixed canary, 120 points",
+            mixed(),
+            120,
+            None,
+            Change::None,
+        ),
         s(
             "A/A mixed, low traffic (12 points)",
             mixed(),
@@ -325,6 +388,34 @@ fn scenarios() -> Vec<Scenario> {
             Change::BaselineAndCanary(Dist::Zero, Dist::Bernoulli(0.05)),
         ),
         s(
+            "clumped sparse errors vs clean baseline (11 events in 8 of 120 steps)",
+            mixed(),
+            120,
+            Some(6),
+            Change::SparseClumps(8, 11),
+        ),
+        s(
+            "one burst (15-40 errors in one step) vs clean baseline, 120 steps",
+            mixed(),
+            120,
+            Some(6),
+            Change::Bursts(Dist::Zero, 1, 15, 40),
+        ),
+        s(
+            "three bursts (8-15 each) vs low baseline (Poisson 0.03), 120 steps",
+            mixed(),
+            120,
+            Some(6),
+            Change::Bursts(Dist::Poisson(0.03), 3, 8, 15),
+        ),
+        s(
+            "+25% location (gc_pause, lognormal sigma 0.4, 120 points)",
+            mixed(),
+            120,
+            Some(5),
+            Change::Scale(1.25),
+        ),
+        s(
             "doubled error rate (errors 2 -> 4)",
             mixed(),
             500,
@@ -358,9 +449,18 @@ fn draw(g: &mut G, dist: Dist, n: usize) -> Vec<f64> {
 fn main() {
     let started = Instant::now();
     // SCENARIO_CANARIES overrides the count for exploration; the published table uses 200.
-    let canaries: usize = std::env::var("SCENARIO_CANARIES")
-        .ok()
-        .and_then(|s| s.parse().ok())
+    let args: Vec<String> = std::env::args().collect();
+    let flag = args
+        .iter()
+        .position(|a| a == "--canaries")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse::<usize>().expect("--canaries takes a whole number"));
+    let canaries: usize = flag
+        .or_else(|| {
+            std::env::var("SCENARIO_CANARIES")
+                .ok()
+                .and_then(|s| s.parse().ok())
+        })
         .unwrap_or(DEFAULT_CANARIES);
     let only = std::env::var("SCENARIO_ONLY").ok();
     let thresholds = Thresholds::new(95.0, 75.0).expect("valid thresholds");
@@ -401,6 +501,21 @@ fn main() {
                         Change::BaselineAndCanary(b, c) => {
                             base = draw(&mut g, b, sc.n);
                             can = draw(&mut g, c, sc.n);
+                        }
+                        Change::SparseClumps(steps, events) => {
+                            base = vec![0.0; sc.n];
+                            can = vec![0.0; sc.n];
+                            let at = g.distinct(sc.n, steps);
+                            for (j, &k) in at.iter().enumerate() {
+                                can[k] = if j < events - steps { 2.0 } else { 1.0 };
+                            }
+                        }
+                        Change::Bursts(b, k, lo, hi) => {
+                            base = draw(&mut g, b, sc.n);
+                            can = draw(&mut g, b, sc.n);
+                            for at in g.distinct(sc.n, k) {
+                                can[at] += g.int(lo, hi);
+                            }
                         }
                     }
                 }

@@ -24,7 +24,7 @@
 //!   step; the default judge then applies a rate test).
 //! - `judge.judgeConfigurations.tolerance` and `confLevel`: Kayenta's classifier tolerance and
 //!   confidence, hard-coded to 0.25 and 0.98 in Kayenta; used by Kayenta mode.
-//! - `judge.judgeConfigurations.alpha` (default 0.03): the false-alarm rate per canary of the
+//! - `judge.judgeConfigurations.alpha` (default 0.045): the false-alarm rate per canary of the
 //!   default judge (Holm across every test of every unmuted metric).
 //! - `judge.judgeConfigurations.margin` (default 0.05): the default judge's practical-significance
 //!   margin, relative to the baseline (see [`crate::judge::default`]).
@@ -379,7 +379,7 @@ pub const KAYENTA_TOLERANCE: f64 = 0.25;
 /// Kayenta's classifier confidence when `judgeConfigurations.confLevel` is absent.
 pub const KAYENTA_CONF_LEVEL: f64 = 0.98;
 /// The default judge's false-alarm rate per canary when `judgeConfigurations.alpha` is absent.
-pub const DEFAULT_ALPHA: f64 = 0.03;
+pub const DEFAULT_ALPHA: f64 = 0.045;
 /// The default judge's relative practical margin when `judgeConfigurations.margin` is absent.
 pub const DEFAULT_MARGIN: f64 = 0.05;
 
@@ -626,7 +626,7 @@ pub struct JudgeSettings {
     pub tolerance: f64,
     /// Kayenta classifier confidence (0.98).
     pub conf_level: f64,
-    /// Default judge: false-alarm rate per canary (0.03).
+    /// Default judge: false-alarm rate per canary (0.045).
     pub alpha: f64,
     /// Default judge: relative practical margin (0.05).
     pub margin: f64,

@@ -22,14 +22,16 @@
 //!      p99) at `O(n + m)` cost after sorting, where a bootstrap of upper quantiles would need
 //!      thousands of resamples per metric and would not fit the 10 ms budget for 100 metrics of
 //!      1000 points.
-//! - **Count metrics** (`kind: count`, events per step) get a *rate* test: conditional on the
-//!   total `T = B + C` of baseline and canary events over `n` and `m` steps, the canary's count is
-//!   `Binomial(T, m / (n + m))` under equal Poisson rates (the exact conditional test, Przyborowski
-//!   & Wilenski 1940), p-value from the regularized incomplete beta. When the per-step counts are
-//!   overdispersed (dispersion `phi = pooled within-side variance / pooled mean > 1`, e.g.
-//!   zero-inflated counts) the test is the quasi-binomial normal approximation with variance
-//!   `phi T p (1 - p)` and a continuity correction. A zero baseline is handled naturally: `B = 0`,
-//!   `C` events give `p = (m / (n + m))^C`. Negative counts are an `Error` result.
+//! - **Count metrics** (`kind: count`, events per step) get a *rate* test whose null model is
+//!   learned from the baseline, never from the canary
+//!   ([`crate::stats::step_counts`]): when the baseline looks like a Poisson process (at least
+//!   30 steps, whole counts, neither its largest step nor its index of dispersion is
+//!   surprising at level 0.01; a clean baseline qualifies), the exact conditional binomial test
+//!   (Przyborowski & Wilenski 1940): a clean baseline against `C` canary events gives
+//!   `p = (m / (n + m))^C`, so one burst or a few clumped errors against a clean baseline are
+//!   evidence. When the baseline itself is bursty or overdispersed (or short), a step-level
+//!   permutation test (Mann-Whitney on the step counts), valid for any process whose steps are
+//!   exchangeable: bursts on both sides are noise. Negative counts are an `Error` result.
 //!
 //! **Practical significance.** A test only flags a regression when its effect also exceeds a
 //! margin, so trivial shifts on huge samples do not fail a canary: the location shift estimate
@@ -39,31 +41,54 @@
 //! `1 + margin` (fall below `1 - margin`); a zero baseline rate with canary events counts as an
 //! infinite ratio.
 //!
-//! **False-alarm control across the metrics of one canary: Holm's step-down procedure** (Holm
-//! 1979) over every test of every unmuted metric with data, at family-wise level `alpha`
-//! (`judgeConfigurations.alpha`, default 0.03). Holm controls the family-wise error rate under
-//! any dependence between metrics (Benjamini-Hochberg would only control the false discovery
-//! rate, and only under positive dependence); a canary decision needs the probability of any
-//! false alarm, so Holm is the right target. Why 0.03: Holm holds the family-wise rate at or just
-//! under `alpha`, so a 5% false-fail target measured on a few hundred canaries needs headroom;
-//! and a smaller `alpha` would lose short canaries: with 10 points per side, "7 of 10 canary
-//! points at 100x" has the exact permutation p-value `C(10, 7) / C(20, 7) = 0.00155` under any
-//! permutation test, so with 18 tests in the family it is detectable only for `alpha >= 0.028`.
-//! Muted metrics are tested at level `alpha` on their
-//! own and do not enter the family.
+//! **False-alarm control: weighted Holm across metrics, a weighted Bonferroni omnibus inside
+//! each metric** ([`crate::stats::allocation`], which proves the family-wise bound). The error
+//! that matters is a false fail of the canary, i.e. any metric without a regression flagged;
+//! the budget is `alpha` (`judgeConfigurations.alpha`, default 0.045) per canary:
+//!
+//! 1. *Across metrics*: each unmuted metric with data is one family with weight 1
+//!    (continuous) or [`COUNT_WEIGHT`] = 0.2 (count), and the families are tested by weighted
+//!    Holm at `alpha`. A metric therefore starts with the level
+//!    `alpha * W_i / sum W` and gains more as other metrics are rejected.
+//! 2. *Inside a metric*: the omnibus p-value is `min_t p_t / w_t`. A count metric has one test
+//!    (`w = 1`). A continuous metric's tail (exceedance) tests get a nominal share of its level
+//!    ([`TAIL_SHARE_SMALL`] = 0.3 of it when a side has fewer than [`SMALL_SAMPLE`] = 30
+//!    points, else [`TAIL_SHARE`] = 0.02; split between the tails for `either`), lowered to
+//!    the size Rosenbaum's exact exceedance null can attain at that level (the attainable
+//!    values `P(E >= k)` depend on `n` and `m` only; Tarone 1990); the location test gets the
+//!    rest. A test *fired* when its own adjusted p-value (`p_t / w_t` times the metric's Holm
+//!    multiplier) is `<= alpha` and its effect passes the margin; the report names it.
+//!
+//! Why this is valid: the weights depend only on the design (kind, direction, `n`, `m`,
+//! `alpha`), never on the data's values, so the procedure is a closed test whose local tests
+//! are weighted Bonferroni tests; by the union bound each has level `alpha` under any
+//! dependence between tests and metrics, and the closure principle gives a family-wise error
+//! `<= alpha` in the strong sense (proof in [`crate::stats::allocation`]). The exceedance
+//! weight lowered to its attainable size rejects exactly the same outcomes as its nominal
+//! share would, and the size it cannot use goes to location instead of being wasted.
+//!
+//! Why these numbers (chosen by simulation with `examples/scenarios.rs`, 2000 canaries per
+//! scenario): Holm over every test of every metric (the previous scheme, 18 tests in the mixed
+//! canary at 0.03) left the location test of a 25% lognormal shift at 120 points (sigma 0.4) a
+//! level of 0.0017 and 90% power; the Mann-Whitney test needs about 0.006 for 95%. Count
+//! tests against a clean baseline need far less (11 events give `p = 4.9e-4`), so counts weigh
+//! 0.2; tail tests at 120+ points have exceedance counts in the tens under a tail regression
+//! (`p` below `1e-6`), so they need a tiny share, while at 10 points "7 of 10 at 100x" has the
+//! exact `p = C(10, 7) / C(20, 7) = 0.00155` and needs 0.3 of the level. `alpha = 0.045`
+//! leaves headroom under the 5% false-fail promise for the normal approximations and for the
+//! sampling error of a 2000-canary measurement. Muted metrics are each their own family at
+//! level `alpha` and do not enter the canary's family.
 //!
 //! **Insufficient data.** When even complete separation (`p = 1 / C(n + m, m)`, doubled for a
-//! two-sided test) could not reach the strictest Holm level `alpha / k` (`k` the family size), no
-//! test on the metric can ever flag it: the result is `InsufficientData` with the number of
-//! points per side that would be needed (the smallest equal size `n` with
-//! `1 / C(2n, n) <= alpha / k`, doubled for two-sided), not a `Pass`. Count metrics are judged
+//! two-sided test) could not reach the metric's first Holm level `alpha * W_i / sum W`, no test
+//! on the metric can be relied on to flag it: the result is `InsufficientData` with the number
+//! of points per side that would be needed (the smallest equal size `n` with
+//! `1 / C(2n, n) <= alpha * W_i / sum W`, doubled for two-sided), not a `Pass`. Count metrics are judged
 //! on their events, never insufficient.
 //!
 //! A metric is `High` when a test looking for an increase flags it, `Low` for a decrease (`High`
 //! wins when both tails regress); every result's reason names the tests with their numbers.
 
-use statrs::function::beta::beta_reg;
-use statrs::function::erf::erfc;
 use statrs::function::gamma::ln_gamma;
 
 use crate::judge::config::{Direction, JudgeSettings, MetricConfig, MetricKind};
@@ -79,13 +104,11 @@ use crate::stats::{Alternative, Method};
 #[derive(Debug, Clone)]
 struct PendingTest {
     metric: usize,
+    /// The test's weight inside its metric (the metric's weights sum to 1).
+    weight: f64,
     outcome: TestOutcome,
     increase: bool,
     practical: bool,
-}
-
-fn normal_sf(z: f64) -> f64 {
-    0.5 * erfc(z / std::f64::consts::SQRT_2)
 }
 
 fn median_sorted(v: &[f64]) -> f64 {
@@ -155,8 +178,8 @@ pub(crate) fn classify_all(
     let alpha = settings.alpha;
     let mut results: Vec<MetricResult> = Vec::with_capacity(inputs.len());
     let mut prepared: Vec<Option<Prepared>> = Vec::with_capacity(inputs.len());
-    // Pass 1: data, Nodata, and the number of tests each metric would run.
-    let mut family = 0usize;
+    // Pass 1: data, Nodata, and the weight each tested metric gets in the allocation.
+    let mut total_weight = 0.0f64;
     for (m, mc, present) in inputs {
         let s = &mc.analysis_configurations.canary;
         let mut control = prepare(m.control, s);
@@ -192,7 +215,7 @@ pub(crate) fn classify_all(
         }
         r.result_metadata.ratio = mean_ratio(&control, &experiment);
         if !s.muted {
-            family += tests_for(s.kind, s.direction);
+            total_weight += metric_weight(s.kind);
         }
         results.push(r);
         prepared.push(Some(Prepared {
@@ -200,7 +223,11 @@ pub(crate) fn classify_all(
             experiment,
         }));
     }
-    let family = family.max(1);
+    let total_weight = if total_weight > 0.0 {
+        total_weight
+    } else {
+        1.0
+    };
     // Pass 2: run the tests.
     let mut pending: Vec<PendingTest> = Vec::new();
     let mut muted_tests: Vec<PendingTest> = Vec::new();
@@ -228,7 +255,7 @@ pub(crate) fn classify_all(
                 let level = if s.muted {
                     alpha
                 } else {
-                    alpha / family as f64
+                    alpha * metric_weight(s.kind) / total_weight
                 };
                 let sides = if s.direction == Direction::Either {
                     2.0
@@ -243,21 +270,18 @@ pub(crate) fn classify_all(
                     r.analysis.points_needed = Some(needed);
                     r.classification_reason = Some(format!(
                         "InsufficientData: with n baseline {n} and n canary {m}, even complete \
-                         separation gives p = {best:.3e} > {level:.3e} (alpha {alpha} / {family} \
-                         tests); about {needed} points per side are needed"
+                         separation gives p = {best:.3e} > {level:.3e} (this metric's share \
+                         of alpha {alpha}); about {needed} points per side are needed"
                     ));
                     continue;
                 }
-                continuous_tests(i, p, s.direction, settings, target, r);
+                continuous_tests(i, p, s.direction, settings, level, target, r);
             }
         }
     }
-    // Holm across the family.
-    holm(&mut pending, alpha);
-    for t in &mut muted_tests {
-        t.outcome.adjusted_p_value = Some(t.outcome.p_value);
-        t.outcome.regression = t.outcome.p_value <= alpha && t.practical;
-    }
+    // Weighted Holm across metrics, weighted Bonferroni omnibus inside each metric.
+    allocate(&mut pending, inputs, alpha, false);
+    allocate(&mut muted_tests, inputs, alpha, true);
     pending.extend(muted_tests);
     pending.sort_by_key(|t| t.metric);
     let mut flags = vec![(false, false); results.len()];
@@ -291,12 +315,80 @@ pub(crate) fn classify_all(
     results
 }
 
-/// Number of tests a metric of this kind and direction runs.
-fn tests_for(kind: MetricKind, direction: Direction) -> usize {
-    match (kind, direction) {
-        (MetricKind::Count, _) => 1,
-        (_, Direction::Either) => 3,
-        _ => 2,
+/// A metric's weight in the allocation across metrics (continuous metrics weigh 1).
+fn metric_weight(kind: MetricKind) -> f64 {
+    match kind {
+        MetricKind::Count => COUNT_WEIGHT,
+        _ => 1.0,
+    }
+}
+
+/// Relative weight of a count metric against a continuous one.
+pub const COUNT_WEIGHT: f64 = 0.2;
+/// Nominal share of a continuous metric's level that goes to its tail (exceedance) tests when
+/// a side has fewer than [`SMALL_SAMPLE`] points.
+pub const TAIL_SHARE_SMALL: f64 = 0.3;
+/// Nominal tail share otherwise.
+pub const TAIL_SHARE: f64 = 0.02;
+/// Below this many points on a side the tail tests get [`TAIL_SHARE_SMALL`].
+pub const SMALL_SAMPLE: usize = 30;
+
+/// The largest attainable exceedance p-value `P(E >= k)` that is `<= level` (0 if none).
+fn attainable_exceedance(n: usize, m: usize, level: f64) -> f64 {
+    let mut p = 1.0;
+    for i in 0..m {
+        p *= (m - i) as f64 / (n + m - i) as f64;
+        if p <= level {
+            return p;
+        }
+    }
+    0.0
+}
+
+/// Weighted Holm across metrics, weighted Bonferroni inside each (`stats::allocation`); muted
+/// metrics are each their own family at level `alpha`.
+fn allocate(
+    tests: &mut [PendingTest],
+    inputs: &[(MetricValues<'_>, &MetricConfig, bool)],
+    alpha: f64,
+    muted: bool,
+) {
+    use crate::stats::allocation::{Family, weighted_holm_omnibus};
+    tests.sort_by_key(|t| t.metric);
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    for (j, t) in tests.iter().enumerate() {
+        match groups.last_mut() {
+            Some((start, end)) if tests[*start].metric == t.metric => *end = j + 1,
+            _ => groups.push((j, j + 1)),
+        }
+    }
+    let family = |&(a, b): &(usize, usize)| Family {
+        weight: metric_weight(
+            inputs[tests[a].metric]
+                .1
+                .analysis_configurations
+                .canary
+                .kind,
+        ),
+        tests: tests[a..b]
+            .iter()
+            .map(|t| (t.outcome.p_value, t.weight))
+            .collect(),
+    };
+    let decisions = if muted {
+        groups
+            .iter()
+            .map(|g| weighted_holm_omnibus(&[family(g)], alpha).map(|mut d| d.remove(0)))
+            .collect::<crate::error::Result<Vec<_>>>()
+    } else {
+        weighted_holm_omnibus(&groups.iter().map(family).collect::<Vec<_>>(), alpha)
+    }
+    .expect("weights and p-values are valid by construction");
+    for (&(a, b), d) in groups.iter().zip(decisions) {
+        for (t, adj) in tests[a..b].iter_mut().zip(d.test_adjusted_p_values) {
+            t.outcome.adjusted_p_value = Some(adj);
+            t.outcome.regression = adj <= alpha && t.practical;
+        }
     }
 }
 
@@ -305,11 +397,30 @@ fn continuous_tests(
     p: &Prepared,
     direction: Direction,
     settings: &JudgeSettings,
+    level: f64,
     out: &mut Vec<PendingTest>,
     r: &mut MetricResult,
 ) {
     let (b, c) = (&p.control, &p.experiment);
     let (n, m) = (b.len(), c.len());
+    // Tail weights: each tail's nominal share of the level, lowered to the size its exceedance
+    // test can attain at that level (a function of n and m only); the rest goes to location.
+    let tails = usize::from(direction.allows_increase()) + usize::from(direction.allows_decrease());
+    let nominal = if n.min(m) < SMALL_SAMPLE {
+        TAIL_SHARE_SMALL
+    } else {
+        TAIL_SHARE
+    };
+    let share = nominal / tails as f64;
+    let attained = attainable_exceedance(n, m, share * level);
+    // The weight is the attained size (a hair above, so that rounding in `p / w` cannot turn the
+    // attained value itself into a miss: no other attainable value lies in between).
+    let tail_weight = if attained > 0.0 {
+        attained * (1.0 + 1e-9) / level
+    } else {
+        1e-9
+    };
+    let location_weight = 1.0 - tails as f64 * tail_weight;
     let med_b = median_sorted(b);
     let scale = if med_b != 0.0 {
         med_b.abs()
@@ -363,6 +474,7 @@ fn continuous_tests(
     };
     out.push(PendingTest {
         metric: i,
+        weight: location_weight,
         outcome: TestOutcome {
             test: "mann-whitney".into(),
             side: side.into(),
@@ -388,6 +500,7 @@ fn continuous_tests(
         };
         out.push(PendingTest {
             metric: i,
+            weight: tail_weight,
             outcome: TestOutcome {
                 test: "upper-exceedance".into(),
                 side: "increase".into(),
@@ -414,6 +527,7 @@ fn continuous_tests(
         };
         out.push(PendingTest {
             metric: i,
+            weight: tail_weight,
             outcome: TestOutcome {
                 test: "lower-exceedance".into(),
                 side: "decrease".into(),
@@ -439,64 +553,20 @@ fn rate_tests(
     margin: f64,
     out: &mut Vec<PendingTest>,
 ) {
-    let (b, c) = (&p.control, &p.experiment);
-    let (n, m) = (b.len() as f64, c.len() as f64);
-    let bs: f64 = b.iter().sum();
-    let cs: f64 = c.iter().sum();
-    let total = bs + cs;
-    let p0 = m / (n + m);
-    let rb = bs / n;
-    let rc = cs / m;
-    let ratio = if rb > 0.0 {
-        rc / rb
-    } else if rc > 0.0 {
-        f64::INFINITY
-    } else {
-        1.0
+    use crate::stats::step_counts::{StepCountOptions, step_count_test};
+    let alternative = match direction {
+        Direction::Increase => Alternative::Greater,
+        Direction::Decrease => Alternative::Less,
+        _ => Alternative::TwoSided,
     };
-    // Dispersion of the per-step counts around each side's mean.
-    let ss: f64 = b.iter().map(|x| (x - rb) * (x - rb)).sum::<f64>()
-        + c.iter().map(|x| (x - rc) * (x - rc)).sum::<f64>();
-    let df = n + m - 2.0;
-    let pooled = total / (n + m);
-    let phi = if df > 0.0 && pooled > 0.0 {
-        ss / df / pooled
-    } else {
-        1.0
-    };
-    let integral = b.iter().chain(c).all(|v| v.fract() == 0.0);
-    let (p_up, p_down, how) = if total == 0.0 {
-        (1.0, 1.0, "no events on either side".to_string())
-    } else if phi <= 1.0 && integral {
-        let up = if cs <= 0.0 {
-            1.0
-        } else {
-            beta_reg(cs, total - cs + 1.0, p0)
-        };
-        let down = if cs >= total {
-            1.0
-        } else {
-            1.0 - beta_reg(cs + 1.0, total - cs, p0)
-        };
-        (
-            up.clamp(0.0, 1.0),
-            down.clamp(0.0, 1.0),
-            "exact conditional binomial".to_string(),
-        )
-    } else {
-        let phi = phi.max(1.0);
-        let sd = (phi * total * p0 * (1.0 - p0)).sqrt();
-        let d = cs - total * p0;
-        (
-            normal_sf((d - 0.5) / sd),
-            normal_sf((-d - 0.5) / sd),
-            format!("quasi-binomial normal approximation, dispersion {phi:.3}"),
-        )
-    };
-    let (pv, side, increase) = match direction {
-        Direction::Increase => (p_up, "increase", true),
-        Direction::Decrease => (p_down, "decrease", false),
-        _ => ((2.0 * p_up.min(p_down)).min(1.0), "either", ratio >= 1.0),
+    let opts = StepCountOptions::new().alternative(alternative);
+    let t = step_count_test(&p.control, &p.experiment, &opts)
+        .expect("counts are checked non-negative and finite before the rate test");
+    let ratio = t.rate_ratio;
+    let (side, increase) = match direction {
+        Direction::Increase => ("increase", true),
+        Direction::Decrease => ("decrease", false),
+        _ => ("either", ratio >= 1.0),
     };
     let practical = if increase {
         ratio > 1.0 + margin
@@ -505,14 +575,21 @@ fn rate_tests(
     };
     out.push(PendingTest {
         metric: i,
+        weight: 1.0,
         outcome: TestOutcome {
             test: "rate".into(),
             side: side.into(),
-            p_value: pv,
+            p_value: t.p_value,
             adjusted_p_value: None,
             effect: ratio,
             effect_name: format!(
-                "rate ratio (canary {cs} events / {m} steps vs baseline {bs} / {n}; {how})"
+                "rate ratio (canary {} events / {} steps vs baseline {} / {}; {}, baseline dispersion {:.3})",
+                t.canary_events,
+                t.canary_steps,
+                t.baseline_events,
+                t.baseline_steps,
+                t.method.as_str(),
+                t.baseline_dispersion
             ),
             threshold: if increase { 1.0 + margin } else { 1.0 - margin },
             regression: false,
@@ -520,27 +597,6 @@ fn rate_tests(
         increase,
         practical,
     });
-}
-
-/// Holm's step-down adjustment in place: adjusted `p_(i) = max_{j <= i} min(1, (k - j + 1) p_(j))`;
-/// a test is a regression when its adjusted p-value is `<= alpha` and its effect is practical.
-fn holm(tests: &mut [PendingTest], alpha: f64) {
-    let k = tests.len();
-    let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&a, &b| {
-        tests[a]
-            .outcome
-            .p_value
-            .total_cmp(&tests[b].outcome.p_value)
-    });
-    let mut running = 0.0f64;
-    for (j, &idx) in order.iter().enumerate() {
-        let adj = ((k - j) as f64 * tests[idx].outcome.p_value).min(1.0);
-        running = running.max(adj);
-        let t = &mut tests[idx];
-        t.outcome.adjusted_p_value = Some(running);
-        t.outcome.regression = running <= alpha && t.practical;
-    }
 }
 
 /// Sets a tested metric's classification and reason from its test outcomes.
@@ -565,7 +621,7 @@ fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool) {
         .iter()
         .map(|t| {
             format!(
-                "{} ({}): p {:.3e}, Holm-adjusted {:.3e}, {} {:.6} vs threshold {:.6}{}",
+                "{} ({}): p {:.3e}, adjusted {:.3e}, {} {:.6} vs threshold {:.6}{}",
                 t.test,
                 t.side,
                 t.p_value,

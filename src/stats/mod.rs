@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+pub mod allocation;
 pub mod bootstrap;
 pub mod effect;
 pub mod hodges_lehmann;
 pub mod mann_whitney;
 pub mod rank;
 pub mod sequential;
+pub mod step_counts;
 
 /// The alternative hypothesis of a test, or the side of an interval.
 ///
