@@ -89,14 +89,15 @@
 //! A metric is `High` when a test looking for an increase flags it, `Low` for a decrease (`High`
 //! wins when both tails regress); every result's reason names the tests with their numbers.
 
-use statrs::function::gamma::ln_gamma;
-
 use crate::judge::config::{Direction, JudgeSettings, MetricConfig, MetricKind};
 use crate::judge::kayenta::{mean_ratio, prepare};
 use crate::judge::result::{Classification, MetricResult, SideStats, TestOutcome};
 use crate::judge::{MetricValues, base_result};
+use crate::stats::exceedance::{lower_tail_sorted, upper_tail_sorted};
 use crate::stats::hodges_lehmann::{HodgesLehmannOptions, hodges_lehmann};
 use crate::stats::mann_whitney::{MannWhitneyOptions, mann_whitney_rank_sum};
+use crate::stats::numeric::ln_choose;
+use crate::stats::quantile::median_sorted;
 use crate::stats::rank::rank_sum_sorted;
 use crate::stats::{Alternative, Method};
 
@@ -109,20 +110,6 @@ struct PendingTest {
     outcome: TestOutcome,
     increase: bool,
     practical: bool,
-}
-
-fn median_sorted(v: &[f64]) -> f64 {
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
-/// `ln C(n, k)` from log-gamma.
-fn ln_choose(n: usize, k: usize) -> f64 {
-    ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
 }
 
 /// Sorts finite values ascending through order-preserving integer keys (faster than comparing
@@ -148,11 +135,6 @@ fn points_needed(level: f64, sides: f64) -> usize {
     (1..10_000)
         .find(|&n| ln_choose(2 * n, n) >= target)
         .unwrap_or(10_000)
-}
-
-/// `P(E >= k)` for Rosenbaum's exceedance count: `prod_{i<k} (m - i) / (n + m - i)`.
-fn exceedance_p(n: usize, m: usize, k: usize) -> f64 {
-    (0..k).fold(1.0, |p, i| p * (m - i) as f64 / (n + m - i) as f64)
 }
 
 /// Largest `n_baseline * n_canary` for which the location shift is the Hodges-Lehmann estimate
@@ -249,7 +231,10 @@ pub(crate) fn classify_all(
                     ));
                     continue;
                 }
-                rate_tests(i, p, s.direction, settings.margin, target);
+                if let Err(e) = rate_tests(i, p, s.direction, settings.margin, target) {
+                    r.classification = Classification::Error;
+                    r.classification_reason = Some(format!("Metric Classification Failed: {e}"));
+                }
             }
             _ => {
                 let level = if s.muted {
@@ -490,21 +475,16 @@ fn continuous_tests(
     });
     // 2. Tails.
     if direction.allows_increase() {
-        let bmax = b[n - 1];
-        let first = c.partition_point(|&v| v <= bmax);
-        let k = m - first;
-        let excess = if k > 0 {
-            median_sorted(&c[first..]) - bmax
-        } else {
-            0.0
-        };
+        let tail = upper_tail_sorted(b, c);
+        let (k, bmax) = (tail.count, tail.extreme);
+        let excess = tail.median_excess.unwrap_or(0.0);
         out.push(PendingTest {
             metric: i,
             weight: tail_weight,
             outcome: TestOutcome {
                 test: "upper-exceedance".into(),
                 side: "increase".into(),
-                p_value: exceedance_p(n, m, k),
+                p_value: tail.p_value,
                 adjusted_p_value: None,
                 effect: excess,
                 effect_name: format!(
@@ -518,20 +498,16 @@ fn continuous_tests(
         });
     }
     if direction.allows_decrease() {
-        let bmin = b[0];
-        let k = c.partition_point(|&v| v < bmin);
-        let excess = if k > 0 {
-            bmin - median_sorted(&c[..k])
-        } else {
-            0.0
-        };
+        let tail = lower_tail_sorted(b, c);
+        let (k, bmin) = (tail.count, tail.extreme);
+        let excess = tail.median_excess.unwrap_or(0.0);
         out.push(PendingTest {
             metric: i,
             weight: tail_weight,
             outcome: TestOutcome {
                 test: "lower-exceedance".into(),
                 side: "decrease".into(),
-                p_value: exceedance_p(n, m, k),
+                p_value: tail.p_value,
                 adjusted_p_value: None,
                 effect: excess,
                 effect_name: format!(
@@ -552,7 +528,7 @@ fn rate_tests(
     direction: Direction,
     margin: f64,
     out: &mut Vec<PendingTest>,
-) {
+) -> crate::error::Result<()> {
     use crate::stats::step_counts::{StepCountOptions, step_count_test};
     let alternative = match direction {
         Direction::Increase => Alternative::Greater,
@@ -560,8 +536,7 @@ fn rate_tests(
         _ => Alternative::TwoSided,
     };
     let opts = StepCountOptions::new().alternative(alternative);
-    let t = step_count_test(&p.control, &p.experiment, &opts)
-        .expect("counts are checked non-negative and finite before the rate test");
+    let t = step_count_test(&p.control, &p.experiment, &opts)?;
     let ratio = t.rate_ratio;
     let (side, increase) = match direction {
         Direction::Increase => ("increase", true),
@@ -597,6 +572,7 @@ fn rate_tests(
         increase,
         practical,
     });
+    Ok(())
 }
 
 /// Sets a tested metric's classification and reason from its test outcomes.
@@ -659,11 +635,8 @@ mod tests {
     }
 
     #[test]
-    fn ln_choose_and_points_needed() {
-        assert!((ln_choose(20, 10) - 184_756f64.ln()).abs() < 1e-9);
+    fn points_needed_is_the_smallest_size() {
         // 1 / C(12, 6) = 1 / 924 <= 0.05 / 20 = 1 / 400 but 1 / C(10, 5) = 1 / 252 is not.
         assert_eq!(points_needed(0.05 / 20.0, 1.0), 6);
-        // Rosenbaum: P(E >= 7) for n = m = 10 is C(10, 7) / C(20, 7) = 120 / 77520.
-        assert!((exceedance_p(10, 10, 7) - 120.0 / 77_520.0).abs() < 1e-15);
     }
 }

@@ -68,6 +68,7 @@ use statrs::function::gamma::gamma_ur;
 
 use crate::error::{Error, Result};
 use crate::stats::mann_whitney::{MannWhitneyOptions, mann_whitney};
+use crate::stats::rate::{RateOptions, rate_test_unchecked};
 use crate::stats::{Alternative, Method};
 
 /// Options of [`step_count_test`].
@@ -289,7 +290,6 @@ pub fn step_count_test(
     let bs: f64 = baseline.iter().sum();
     let cs: f64 = canary.iter().sum();
     let total = bs + cs;
-    let p0 = mf / (nf + mf);
     let ratio = if bs > 0.0 {
         (cs / mf) / (bs / nf)
     } else if cs > 0.0 {
@@ -329,12 +329,15 @@ pub fn step_count_test(
     let (p_up, p_down, method, lo, hi) = if total == 0.0 {
         (1.0, 1.0, StepCountMethod::NoEvents, 0.0, f64::INFINITY)
     } else if poisson {
-        let up = binom_sf(cs, total, p0);
-        let down = 1.0 - binom_sf(cs + 1.0, total, p0);
+        // The exact conditional binomial kernel of `stats::rate` (log-space incomplete beta).
+        let exact = |alt| {
+            let o = RateOptions::new().alternative(alt).method(Method::Exact);
+            rate_test_unchecked(baseline, canary, &o).map(|t| t.p_value)
+        };
         let (ql, qh) = clopper_pearson(cs, total, opts.confidence);
         (
-            up,
-            down.clamp(0.0, 1.0),
+            exact(Alternative::Greater)?,
+            exact(Alternative::Less)?,
             StepCountMethod::ExactConditionalBinomial,
             to_ratio(ql),
             to_ratio(qh),
