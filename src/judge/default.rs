@@ -51,12 +51,12 @@
 //!    Holm at `alpha`. A metric therefore starts with the level
 //!    `alpha * W_i / sum W` and gains more as other metrics are rejected.
 //! 2. *Inside a metric*: the omnibus p-value is `min_t p_t / w_t`. A count metric has one test
-//!    (`w = 1`). A continuous metric's tail (exceedance) tests get a nominal share of its level
-//!    ([`TAIL_SHARE_SMALL`] = 0.3 of it when a side has fewer than [`SMALL_SAMPLE`] = 30
-//!    points, else [`TAIL_SHARE`] = 0.02; split between the tails for `either`), lowered to
-//!    the size Rosenbaum's exact exceedance null can attain at that level (the attainable
-//!    values `P(E >= k)` depend on `n` and `m` only; Tarone 1990); the location test gets the
-//!    rest. A test *fired* when its own adjusted p-value (`p_t / w_t` times the metric's Holm
+//!    (`w = 1`). A continuous metric's tail (exceedance) tests get the level at which a tenth
+//!    of the canary beyond the baseline's extreme is significant, `P(E >= ceil(m / 10))`
+//!    ([`TAIL_DETECT`]), kept between [`TAIL_SHARE_MIN`] = 2% and [`TAIL_SHARE_MAX`] = 50% of
+//!    the metric's level (split between the tails for `either`), and then lowered to the size
+//!    Rosenbaum's exact exceedance null can attain at that level (the attainable values
+//!    `P(E >= k)` depend on `n` and `m` only; Tarone 1990); the location test gets the rest. A test *fired* when its own adjusted p-value (`p_t / w_t` times the metric's Holm
 //!    multiplier) is `<= alpha` and its effect passes the margin; the report names it.
 //!
 //! Why this is valid: the weights depend only on the design (kind, direction, `n`, `m`,
@@ -72,9 +72,10 @@
 //! canary at 0.03) left the location test of a 25% lognormal shift at 120 points (sigma 0.4) a
 //! level of 0.0017 and 90% power; the Mann-Whitney test needs about 0.006 for 95%. Count
 //! tests against a clean baseline need far less (11 events give `p = 4.9e-4`), so counts weigh
-//! 0.2; tail tests at 120+ points have exceedance counts in the tens under a tail regression
-//! (`p` below `1e-6`), so they need a tiny share, while at 10 points "7 of 10 at 100x" has the
-//! exact `p = C(10, 7) / C(20, 7) = 0.00155` and needs 0.3 of the level. `alpha = 0.045`
+//! 0.2; tail tests at 120+ points see tens of exceedances under a tail regression (`p` below
+//! `1e-6`), so they need a tiny share, while at 10 points "7 of 10 at 100x" has the exact
+//! `p = C(10, 7) / C(20, 7) = 0.00155` and needs a quarter of the level, and at 60 points
+//! "7 of 60 at 100x" has `p = 0.0065`. `alpha = 0.045`
 //! leaves headroom under the 5% false-fail promise for the normal approximations and for the
 //! sampling error of a 2000-canary measurement. Muted metrics are each their own family at
 //! level `alpha` and do not enter the canary's family.
@@ -310,13 +311,18 @@ fn metric_weight(kind: MetricKind) -> f64 {
 
 /// Relative weight of a count metric against a continuous one.
 pub const COUNT_WEIGHT: f64 = 0.2;
-/// Nominal share of a continuous metric's level that goes to its tail (exceedance) tests when
-/// a side has fewer than [`SMALL_SAMPLE`] points.
-pub const TAIL_SHARE_SMALL: f64 = 0.3;
-/// Nominal tail share otherwise.
-pub const TAIL_SHARE: f64 = 0.02;
-/// Below this many points on a side the tail tests get [`TAIL_SHARE_SMALL`].
-pub const SMALL_SAMPLE: usize = 30;
+/// The tail (exceedance) tests are sized to detect this share of the canary beyond the
+/// baseline's extreme: their nominal level is `P(E >= ceil(TAIL_DETECT * m))`...
+pub const TAIL_DETECT: f64 = 0.1;
+/// ... but at least this share of the metric's level ...
+pub const TAIL_SHARE_MIN: f64 = 0.02;
+/// ... and at most this share.
+pub const TAIL_SHARE_MAX: f64 = 0.5;
+
+/// `P(E >= k)` for Rosenbaum's exceedance count under exchangeability.
+fn exceedance_tail(n: usize, m: usize, k: usize) -> f64 {
+    (0..k.min(m)).fold(1.0, |p, i| p * (m - i) as f64 / (n + m - i) as f64)
+}
 
 /// The largest attainable exceedance p-value `P(E >= k)` that is `<= level` (0 if none).
 fn attainable_exceedance(n: usize, m: usize, level: f64) -> f64 {
@@ -391,11 +397,8 @@ fn continuous_tests(
     // Tail weights: each tail's nominal share of the level, lowered to the size its exceedance
     // test can attain at that level (a function of n and m only); the rest goes to location.
     let tails = usize::from(direction.allows_increase()) + usize::from(direction.allows_decrease());
-    let nominal = if n.min(m) < SMALL_SAMPLE {
-        TAIL_SHARE_SMALL
-    } else {
-        TAIL_SHARE
-    };
+    let k_detect = ((TAIL_DETECT * m as f64).ceil() as usize).clamp(1, m);
+    let nominal = (exceedance_tail(n, m, k_detect) / level).clamp(TAIL_SHARE_MIN, TAIL_SHARE_MAX);
     let share = nominal / tails as f64;
     let attained = attainable_exceedance(n, m, share * level);
     // The weight is the attained size (a hair above, so that rounding in `p / w` cannot turn the

@@ -64,7 +64,7 @@
 
 use serde::{Deserialize, Serialize};
 use statrs::function::beta::beta_reg;
-use statrs::function::gamma::gamma_ur;
+use statrs::function::gamma::checked_gamma_ur;
 
 use crate::error::{Error, Result};
 use crate::stats::mann_whitney::{MannWhitneyOptions, mann_whitney};
@@ -309,10 +309,14 @@ pub fn step_count_test(
     let (baseline_dispersion, dispersion_p) = if bs > 0.0 {
         let ss: f64 = baseline.iter().map(|x| (x - mean_b) * (x - mean_b)).sum();
         let d = ss / mean_b;
-        let p_chi = if n > 1 && d > 0.0 {
-            gamma_ur((nf - 1.0) / 2.0, d / 2.0).clamp(0.0, 1.0)
-        } else {
+        // `D` is finite and > 0 unless every step is equal (no dispersion: p = 1) or the counts
+        // overflow (an infinite index is as overdispersed as it gets: p = 0).
+        let p_chi = if n < 2 || d <= 0.0 || d.is_nan() {
             1.0
+        } else if d.is_infinite() {
+            0.0
+        } else {
+            checked_gamma_ur((nf - 1.0) / 2.0, d / 2.0).map_or(1.0, |p| p.clamp(0.0, 1.0))
         };
         let max = baseline.iter().copied().fold(0.0f64, f64::max);
         let p_max = (nf * binom_sf(max.ceil(), bs.round(), 1.0 / nf)).min(1.0);
