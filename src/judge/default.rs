@@ -4,7 +4,7 @@
 //!
 //! - A side without data is `Nodata` (`NodataFailMetric` with `mustHaveData`); it is not scored,
 //!   and its group, if left without data, lowers the canary's coverage (see
-//!   [`score`](crate::judge::score)) instead of counting 100.
+//!   [`score`]) instead of counting 100.
 //! - **Continuous metrics** (`kind: continuous`, the default) get two kinds of test, one-sided in
 //!   the configured direction (both sides for `either`):
 //!   1. *Location*: the Mann-Whitney U test ([`crate::stats::mann_whitney`]; exact when there
@@ -90,10 +90,17 @@
 //! A metric is `High` when a test looking for an increase flags it, `Low` for a decrease (`High`
 //! wins when both tails regress); every result's reason names the tests with their numbers.
 
-use crate::judge::config::{Direction, JudgeSettings, MetricConfig, MetricKind};
-use crate::judge::kayenta::{mean_ratio, prepare};
-use crate::judge::result::{Classification, MetricResult, SideStats, TestOutcome};
-use crate::judge::{MetricValues, base_result};
+use crate::error::{Error, Result};
+use crate::judge::config::{
+    CanaryConfig, Direction, JudgeSettings, MetricKind, Thresholds, UNGROUPED,
+};
+use crate::judge::kayenta::mean_ratio;
+use crate::judge::result::{
+    CanaryJudgeResult, Classification, Effect, EffectKind, MetricResult, Reason, Side,
+    SideMetadata, SideStats, TestKind, TestOutcome,
+};
+use crate::judge::{DEFAULT_JUDGE_NAME, Input, Judge, base_result, plain_sentence, score};
+use crate::metrics::{Combine, MetricPair};
 use crate::stats::exceedance::{lower_tail_sorted, upper_tail_sorted};
 use crate::stats::hodges_lehmann::{HodgesLehmannOptions, hodges_lehmann};
 use crate::stats::mann_whitney::{MannWhitneyOptions, mann_whitney_rank_sum};
@@ -151,36 +158,42 @@ pub const EXACT_MAX_PAIRS: usize = 2_500;
 struct Prepared {
     control: Vec<f64>,
     experiment: Vec<f64>,
+    /// The baseline scale relative figures use: `|median|`, or the mean of `|baseline|` when
+    /// the median is 0.
+    scale: f64,
 }
 
 /// Classifies every metric with the default judge (see the module docs).
-pub(crate) fn classify_all(
-    inputs: &[(MetricValues<'_>, &MetricConfig, bool)],
-    settings: &JudgeSettings,
-) -> Vec<MetricResult> {
-    let alpha = settings.alpha;
+fn classify_all(inputs: &[Input<'_>], settings: &JudgeSettings) -> Vec<MetricResult> {
+    let alpha = settings.alpha();
     let mut results: Vec<MetricResult> = Vec::with_capacity(inputs.len());
     let mut prepared: Vec<Option<Prepared>> = Vec::with_capacity(inputs.len());
-    // Pass 1: data, Nodata, and the weight each tested metric gets in the allocation.
+    // Pass 1: data, Nodata, and the number of tests each metric would run.
     let mut total_weight = 0.0f64;
-    for (m, mc, present) in inputs {
-        let s = &mc.analysis_configurations.canary;
-        let mut control = prepare(m.control, s);
-        let mut experiment = prepare(m.experiment, s);
+    for input in inputs {
+        let s = input.metric.settings();
+        let mut control = input.baseline.clone();
+        let mut experiment = input.canary.clone();
         sort_finite(&mut control);
         sort_finite(&mut experiment);
-        let cs = SideStats::of(&control);
-        let es = SideStats::of(&experiment);
-        let mut r = base_result(m, mc, cs, es);
-        r.analysis.n_baseline = control.len();
-        r.analysis.n_canary = experiment.len();
+        let mut r = base_result(input);
+        r.control_metadata = SideMetadata {
+            stats: SideStats::of(&control),
+        };
+        r.experiment_metadata = SideMetadata {
+            stats: SideStats::of(&experiment),
+        };
         if control.is_empty() || experiment.is_empty() {
-            let side = if experiment.is_empty() {
-                "canary (experiment)"
-            } else {
-                "baseline (control)"
+            let side = match (control.is_empty(), experiment.is_empty()) {
+                (true, true) => "baseline (control) and the canary (experiment)",
+                (false, true) => "canary (experiment)",
+                _ => "baseline (control)",
             };
-            let pre = if *present { "" } else { "no metric-set pair; " };
+            let pre = if input.present {
+                ""
+            } else {
+                "no metric-set pair; "
+            };
             if s.must_have_data {
                 r.classification = Classification::NodataFailMetric;
                 r.critical = s.critical;
@@ -192,18 +205,30 @@ pub(crate) fn classify_all(
                 r.critical = s.critical;
                 r.classification_reason = Some(format!("{pre}no data for the {side}"));
             }
+            r.sentence = plain_sentence(
+                input.name,
+                r.classification,
+                &format!("{pre}no data for the {side}"),
+            );
             results.push(r);
             prepared.push(None);
             continue;
         }
-        r.result_metadata.ratio = mean_ratio(&control, &experiment);
+        r.result_metadata.ratio = Some(mean_ratio(&control, &experiment));
         if !s.muted {
             total_weight += metric_weight(s.kind);
         }
+        let med_b = median_sorted(&control);
+        let scale = if med_b != 0.0 {
+            med_b.abs()
+        } else {
+            control.iter().map(|v| v.abs()).sum::<f64>() / control.len() as f64
+        };
         results.push(r);
         prepared.push(Some(Prepared {
             control,
             experiment,
+            scale,
         }));
     }
     let total_weight = if total_weight > 0.0 {
@@ -214,9 +239,9 @@ pub(crate) fn classify_all(
     // Pass 2: run the tests.
     let mut pending: Vec<PendingTest> = Vec::new();
     let mut muted_tests: Vec<PendingTest> = Vec::new();
-    for (i, ((_, mc, _), p)) in inputs.iter().zip(&prepared).enumerate() {
+    for (i, (input, p)) in inputs.iter().zip(&prepared).enumerate() {
         let Some(p) = p else { continue };
-        let s = &mc.analysis_configurations.canary;
+        let s = input.metric.settings();
         let r = &mut results[i];
         let target = if s.muted {
             &mut muted_tests
@@ -227,14 +252,18 @@ pub(crate) fn classify_all(
             MetricKind::Count => {
                 if let Some(v) = p.control.iter().chain(&p.experiment).find(|v| **v < 0.0) {
                     r.classification = Classification::Error;
-                    r.classification_reason = Some(format!(
+                    let why = format!(
                         "Metric Classification Failed: count metric holds the negative value {v}"
-                    ));
+                    );
+                    r.sentence = plain_sentence(input.name, r.classification, &why);
+                    r.classification_reason = Some(why);
                     continue;
                 }
-                if let Err(e) = rate_tests(i, p, s.direction, settings.margin, target) {
+                if let Err(e) = rate_tests(i, p, s.direction, settings.margin(), target) {
                     r.classification = Classification::Error;
-                    r.classification_reason = Some(format!("Metric Classification Failed: {e}"));
+                    let why = format!("Metric Classification Failed: {e}");
+                    r.sentence = plain_sentence(input.name, r.classification, &why);
+                    r.classification_reason = Some(why);
                 }
             }
             _ => {
@@ -257,8 +286,15 @@ pub(crate) fn classify_all(
                     r.classification_reason = Some(format!(
                         "InsufficientData: with n baseline {n} and n canary {m}, even complete \
                          separation gives p = {best:.3e} > {level:.3e} (this metric's share \
-                         of alpha {alpha}); about {needed} points per side are needed"
+                         tests); about {needed} points per side are needed"
                     ));
+                    r.sentence = plain_sentence(
+                        input.name,
+                        r.classification,
+                        &format!(
+                            "{n} baseline and {m} canary points; about {needed} per side are needed"
+                        ),
+                    );
                     continue;
                 }
                 continuous_tests(i, p, s.direction, settings, level, target, r);
@@ -291,12 +327,8 @@ pub(crate) fn classify_all(
             continue;
         }
         let (high, low) = flags[i];
-        finish(
-            r,
-            inputs[i].1.analysis_configurations.canary.critical,
-            high,
-            low,
-        );
+        let scale = prepared[i].as_ref().map(|p| p.scale);
+        finish(r, inputs[i].metric.settings().critical, high, low, scale);
     }
     results
 }
@@ -338,12 +370,7 @@ fn attainable_exceedance(n: usize, m: usize, level: f64) -> f64 {
 
 /// Weighted Holm across metrics, weighted Bonferroni inside each (`stats::allocation`); muted
 /// metrics are each their own family at level `alpha`.
-fn allocate(
-    tests: &mut [PendingTest],
-    inputs: &[(MetricValues<'_>, &MetricConfig, bool)],
-    alpha: f64,
-    muted: bool,
-) {
+fn allocate(tests: &mut [PendingTest], inputs: &[Input<'_>], alpha: f64, muted: bool) {
     use crate::stats::allocation::{Family, weighted_holm_omnibus};
     tests.sort_by_key(|t| t.metric);
     let mut groups: Vec<(usize, usize)> = Vec::new();
@@ -354,13 +381,7 @@ fn allocate(
         }
     }
     let family = |&(a, b): &(usize, usize)| Family {
-        weight: metric_weight(
-            inputs[tests[a].metric]
-                .1
-                .analysis_configurations
-                .canary
-                .kind,
-        ),
+        weight: metric_weight(inputs[tests[a].metric].metric.settings().kind),
         tests: tests[a..b]
             .iter()
             .map(|t| (t.outcome.p_value, t.weight))
@@ -410,35 +431,36 @@ fn continuous_tests(
     };
     let location_weight = 1.0 - tails as f64 * tail_weight;
     let med_b = median_sorted(b);
-    let scale = if med_b != 0.0 {
-        med_b.abs()
-    } else {
-        b.iter().map(|v| v.abs()).sum::<f64>() / n as f64
-    };
-    let delta = settings.margin * scale;
+    let delta = settings.margin() * p.scale;
     let rs = rank_sum_sorted(c, b);
     let method = if !rs.has_ties() && n * m <= EXACT_MAX_PAIRS {
         Method::Exact
     } else {
         Method::Asymptotic
     };
-    let mut shift = median_sorted(c) - med_b;
-    let mut shift_name = "shift (difference of medians)";
+    let mut shift_effect = Effect {
+        kind: EffectKind::MedianDifference,
+        estimate: median_sorted(c) - med_b,
+        lower: None,
+        upper: None,
+        confidence: None,
+    };
     if n * m <= HL_MAX_PAIRS {
         let opts = HodgesLehmannOptions::new()
-            .confidence(1.0 - settings.alpha)
+            .confidence(1.0 - settings.alpha())
             .method(method);
         if let Ok(hl) = hodges_lehmann(b, c, &opts) {
-            shift = hl.estimate;
-            shift_name = "shift (Hodges-Lehmann)";
-            r.analysis.lower = Some(hl.lower);
-            r.analysis.upper = Some(hl.upper);
-            r.analysis.confidence = Some(hl.confidence);
+            shift_effect = Effect {
+                kind: EffectKind::HodgesLehmannShift,
+                estimate: hl.estimate,
+                lower: Some(hl.lower),
+                upper: Some(hl.upper),
+                confidence: Some(hl.confidence),
+            };
         }
     }
-    r.analysis.estimate = Some(shift);
-    r.analysis.band = Some(delta);
-    r.analysis.effect = Some(r.result_metadata.ratio);
+    let shift = shift_effect.estimate;
+    r.analysis.gate_effect = r.result_metadata.ratio;
     // 1. Location.
     let alternative = match direction {
         Direction::Increase => Alternative::Greater,
@@ -451,9 +473,9 @@ fn continuous_tests(
     // Every value tied (no spread at all) is no evidence of a shift: p = 1.
     let p_loc = mann_whitney_rank_sum(&rs, &opts).map_or(1.0, |t| t.p_value);
     let (side, increase) = match direction {
-        Direction::Increase => ("increase", true),
-        Direction::Decrease => ("decrease", false),
-        _ => ("either", shift >= 0.0),
+        Direction::Increase => (Side::Increase, true),
+        Direction::Decrease => (Side::Decrease, false),
+        _ => (Side::Either, shift >= 0.0),
     };
     let practical = if increase {
         shift > delta
@@ -464,14 +486,14 @@ fn continuous_tests(
         metric: i,
         weight: location_weight,
         outcome: TestOutcome {
-            test: "mann-whitney".into(),
-            side: side.into(),
+            test: TestKind::Location,
+            side,
             p_value: p_loc,
             adjusted_p_value: None,
-            effect: shift,
-            effect_name: shift_name.into(),
+            effect: shift_effect,
             threshold: if increase { delta } else { -delta },
             regression: false,
+            detail: format!("Mann-Whitney U, {method:?}"),
         },
         increase,
         practical,
@@ -485,16 +507,23 @@ fn continuous_tests(
             metric: i,
             weight: tail_weight,
             outcome: TestOutcome {
-                test: "upper-exceedance".into(),
-                side: "increase".into(),
+                test: TestKind::Tail,
+                side: Side::Increase,
                 p_value: tail.p_value,
                 adjusted_p_value: None,
-                effect: excess,
-                effect_name: format!(
-                    "{k} canary points above the baseline max {bmax:.6}, their median excess"
-                ),
+                effect: Effect {
+                    kind: EffectKind::TailExcess,
+                    estimate: excess,
+                    lower: None,
+                    upper: None,
+                    confidence: None,
+                },
                 threshold: delta,
                 regression: false,
+                detail: format!(
+                    "{k} of {m} canary points above the baseline max {bmax:.6}; effect: their \
+                     median excess"
+                ),
             },
             increase: true,
             practical: k > 0 && excess > delta,
@@ -508,16 +537,23 @@ fn continuous_tests(
             metric: i,
             weight: tail_weight,
             outcome: TestOutcome {
-                test: "lower-exceedance".into(),
-                side: "decrease".into(),
+                test: TestKind::Tail,
+                side: Side::Decrease,
                 p_value: tail.p_value,
                 adjusted_p_value: None,
-                effect: excess,
-                effect_name: format!(
-                    "{k} canary points below the baseline min {bmin:.6}, their median shortfall"
-                ),
-                threshold: delta,
+                effect: Effect {
+                    kind: EffectKind::TailExcess,
+                    estimate: -excess,
+                    lower: None,
+                    upper: None,
+                    confidence: None,
+                },
+                threshold: -delta,
                 regression: false,
+                detail: format!(
+                    "{k} of {m} canary points below the baseline min {bmin:.6}; effect: minus \
+                     their median shortfall"
+                ),
             },
             increase: false,
             practical: k > 0 && excess > delta,
@@ -531,20 +567,24 @@ fn rate_tests(
     direction: Direction,
     margin: f64,
     out: &mut Vec<PendingTest>,
-) -> crate::error::Result<()> {
+) -> Result<()> {
     use crate::stats::step_counts::{StepCountOptions, step_count_test};
     let alternative = match direction {
         Direction::Increase => Alternative::Greater,
         Direction::Decrease => Alternative::Less,
         _ => Alternative::TwoSided,
     };
-    let opts = StepCountOptions::new().alternative(alternative);
-    let t = step_count_test(&p.control, &p.experiment, &opts)?;
-    let ratio = t.rate_ratio;
+    let t = step_count_test(
+        &p.control,
+        &p.experiment,
+        &StepCountOptions::new().alternative(alternative),
+    )?;
+    let (bs, cs, ratio) = (t.baseline_events, t.canary_events, t.rate_ratio);
+    let (n, m) = (t.baseline_steps, t.canary_steps);
     let (side, increase) = match direction {
-        Direction::Increase => ("increase", true),
-        Direction::Decrease => ("decrease", false),
-        _ => ("either", ratio >= 1.0),
+        Direction::Increase => (Side::Increase, true),
+        Direction::Decrease => (Side::Decrease, false),
+        _ => (Side::Either, ratio >= 1.0),
     };
     let practical = if increase {
         ratio > 1.0 + margin
@@ -555,22 +595,24 @@ fn rate_tests(
         metric: i,
         weight: 1.0,
         outcome: TestOutcome {
-            test: "rate".into(),
-            side: side.into(),
+            test: TestKind::Rate,
+            side,
             p_value: t.p_value,
             adjusted_p_value: None,
-            effect: ratio,
-            effect_name: format!(
-                "rate ratio (canary {} events / {} steps vs baseline {} / {}; {}, baseline dispersion {:.3})",
-                t.canary_events,
-                t.canary_steps,
-                t.baseline_events,
-                t.baseline_steps,
+            effect: Effect {
+                kind: EffectKind::RateRatio,
+                estimate: ratio,
+                lower: Some(t.ratio_lower),
+                upper: Some(t.ratio_upper),
+                confidence: Some(t.confidence),
+            },
+            threshold: if increase { 1.0 + margin } else { 1.0 - margin },
+            regression: false,
+            detail: format!(
+                "canary {cs} events / {m} steps vs baseline {bs} / {n}; {}, baseline dispersion {:.3}",
                 t.method.as_str(),
                 t.baseline_dispersion
             ),
-            threshold: if increase { 1.0 + margin } else { 1.0 - margin },
-            regression: false,
         },
         increase,
         practical,
@@ -578,14 +620,10 @@ fn rate_tests(
     Ok(())
 }
 
-/// Sets a tested metric's classification and reason from its test outcomes.
-fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool) {
-    r.analysis.p_value = r
-        .analysis
-        .tests
-        .iter()
-        .filter_map(|t| t.adjusted_p_value)
-        .reduce(f64::min);
+/// Sets a tested metric's classification, typed reason, sentence and full reason from its test
+/// outcomes. The deciding test: the regression with the smallest adjusted p-value, else the
+/// location (or rate) test.
+fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool, scale: Option<f64>) {
     r.classification = if high {
         Classification::High
     } else if low {
@@ -594,20 +632,58 @@ fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool) {
         Classification::Pass
     };
     r.critical = critical && (high || low);
+    let tests = &r.analysis.tests;
+    let is_increase = |t: &TestOutcome| {
+        let neutral = if t.effect.kind.is_ratio() { 1.0 } else { 0.0 };
+        t.effect.estimate >= neutral
+    };
+    let deciding = tests
+        .iter()
+        .filter(|t| t.regression && (!(high || low) || is_increase(t) == high))
+        .min_by(|a, b| {
+            a.adjusted_p_value
+                .unwrap_or(a.p_value)
+                .total_cmp(&b.adjusted_p_value.unwrap_or(b.p_value))
+        })
+        .or_else(|| {
+            tests
+                .iter()
+                .find(|t| matches!(t.test, TestKind::Location | TestKind::Rate))
+        })
+        .or_else(|| tests.first());
+    if let Some(t) = deciding {
+        let reason = Reason {
+            test: t.test,
+            side: t.side,
+            effect: t.effect,
+            threshold: t.threshold,
+            p_value: Some(t.p_value),
+            adjusted_p_value: t.adjusted_p_value,
+            scale: if t.effect.kind.is_ratio() {
+                None
+            } else {
+                scale
+            },
+            regression: t.regression,
+        };
+        r.sentence = reason.sentence(&r.name);
+        r.analysis.reason = Some(reason);
+    }
     let parts: Vec<String> = r
         .analysis
         .tests
         .iter()
         .map(|t| {
             format!(
-                "{} ({}): p {:.3e}, adjusted {:.3e}, {} {:.6} vs threshold {:.6}{}",
-                t.test,
+                "{} test ({:?}): p {:.3e}, Holm-adjusted {:.3e}, {:?} {:.6} vs threshold {:.6} ({}){}",
+                t.test.as_str(),
                 t.side,
                 t.p_value,
                 t.adjusted_p_value.unwrap_or(f64::NAN),
-                t.effect_name,
-                t.effect,
+                t.effect.kind,
+                t.effect.estimate,
                 t.threshold,
+                t.detail,
                 if t.regression { " => regression" } else { "" }
             )
         })
@@ -619,6 +695,165 @@ fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool) {
         r.analysis.n_baseline,
         r.analysis.n_canary
     ));
+}
+
+/// The default judge as a [`Judge`] (see the [module docs](self) for every definition), scored by
+/// [`score::score_default`].
+///
+/// Built once from a validated [`CanaryConfig`] and the request's [`Thresholds`]. Never drops a
+/// metric from the verdict: a metric that lists no group is scored in the implicit group
+/// [`UNGROUPED`], weighted like any group without a weight.
+///
+/// # Example
+/// ```
+/// use canary_analysis::prelude::*;
+/// use canary_analysis::metrics::read_metric_set_pairs;
+/// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "errors", "groups": ["g"],
+///     "analysisConfigurations": {"canary": {"direction": "increase", "kind": "count"}}}]}"#)?;
+/// let pairs = read_metric_set_pairs(r#"[{"name": "errors",
+///     "values": {"control": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+///                "experiment": [1, 2, 1, 0, 3, 1, 2, 1, 1, 2, 1, 1]}}]"#)?;
+/// let t = Thresholds::new(95.0, 75.0)?;
+/// let r = DefaultJudge::new(cfg.clone(), t)?.judge(&pairs)?;
+/// assert_eq!(r.metrics()[0].classification, Classification::High);
+/// assert!(r.metrics()[0].sentence().ends_with("(rate test)"));
+/// let k = KayentaJudge::new(cfg, t)?.judge(&pairs)?;
+/// assert_eq!(k.verdict(), Verdict::Fail);
+/// # Ok::<(), canary_analysis::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct DefaultJudge {
+    config: CanaryConfig,
+    thresholds: Thresholds,
+    combine: Combine,
+}
+
+impl DefaultJudge {
+    /// The default judge for `config`, scoring against `thresholds`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a metric lists no group and the given weights leave nothing for
+    /// the implicit group [`UNGROUPED`] (they sum to 100 or more without it): the metric would
+    /// weigh nothing, so the default judge refuses instead of dropping it silently.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "a", "groups": ["g"]},
+    ///     {"name": "b"}], "classifier": {"groupWeights": {"g": 100}}}"#)?;
+    /// assert!(DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?).is_err());
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn new(config: CanaryConfig, thresholds: Thresholds) -> Result<DefaultJudge> {
+        let ungrouped: Vec<&str> = config
+            .metrics()
+            .iter()
+            .filter(|m| m.groups().is_empty())
+            .map(|m| m.name())
+            .collect();
+        if !ungrouped.is_empty() {
+            let given = config.configured_weights();
+            let mut groups: Vec<&str> = config.group_weights().keys().map(String::as_str).collect();
+            groups.push(UNGROUPED);
+            groups.sort_unstable();
+            groups.dedup();
+            let w = crate::judge::config::group_weights_for(&groups, given);
+            if w[UNGROUPED] <= 0.0 {
+                return Err(Error::Config {
+                    path: "classifier.groupWeights".into(),
+                    reason: format!(
+                        "metric(s) {} list no group, and the given weights (sum {}) leave no \
+                         weight for the implicit group `{UNGROUPED}`: list a group for them or \
+                         lower the weights",
+                        ungrouped.join(", "),
+                        given.values().sum::<f64>()
+                    ),
+                });
+            }
+        }
+        Ok(DefaultJudge {
+            config,
+            thresholds,
+            combine: Combine::Pooled,
+        })
+    }
+
+    /// How the instances of a side are combined into one sample before the tests (default
+    /// [`Combine::Pooled`], which with one series per side is Kayenta's sample).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// use canary_analysis::metrics::{Aggregate, Combine};
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// let judge = DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?
+    ///     .combine(Combine::PerStep(Aggregate::Median));
+    /// assert_eq!(judge.get_combine(), Combine::PerStep(Aggregate::Median));
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn combine(mut self, combine: Combine) -> Self {
+        self.combine = combine;
+        self
+    }
+
+    /// The instance combination in force.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// use canary_analysis::metrics::Combine;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// assert_eq!(DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?.get_combine(), Combine::Pooled);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn get_combine(&self) -> Combine {
+        self.combine
+    }
+
+    /// The config.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// assert_eq!(DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?.config().metrics().len(), 1);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn config(&self) -> &CanaryConfig {
+        &self.config
+    }
+
+    /// The thresholds.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// assert_eq!(DefaultJudge::new(cfg, Thresholds::new(90.0, 50.0)?)?.thresholds().pass(), 90.0);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+}
+
+impl Judge for DefaultJudge {
+    fn judge(&self, pairs: &[MetricPair]) -> Result<CanaryJudgeResult> {
+        let inputs = crate::judge::prepare_inputs(&self.config, pairs, self.combine)?;
+        let results = classify_all(&inputs, self.config.settings());
+        let (group_scores, score, coverage) =
+            score::score_default(&results, self.config.configured_weights(), &self.thresholds);
+        Ok(CanaryJudgeResult {
+            judge_name: DEFAULT_JUDGE_NAME.into(),
+            results,
+            group_scores,
+            score,
+            coverage,
+            warnings: Vec::new(),
+            warning_details: Vec::new(),
+        }
+        .with_warnings(self.config.warnings()))
+    }
 }
 
 #[cfg(test)]
