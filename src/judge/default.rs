@@ -675,7 +675,7 @@ fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool, scale: Op
         .iter()
         .map(|t| {
             format!(
-                "{} test ({:?}): p {:.3e}, Holm-adjusted {:.3e}, {:?} {:.6} vs threshold {:.6} ({}){}",
+                "{} test ({:?}): p {:.3e}, adjusted {:.3e}, {:?} {:.6} vs threshold {:.6} ({}){}",
                 t.test.as_str(),
                 t.side,
                 t.p_value,
