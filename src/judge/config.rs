@@ -655,7 +655,7 @@ pub const DEFAULT_MARGIN: f64 = 0.05;
 /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}],
 ///     "judge": {"name": "NetflixACAJudge-v1.0", "judgeConfigurations": {"tolerance": 0.1}}}"#)?;
 /// let s = cfg.settings();
-/// assert_eq!((s.tolerance(), s.conf_level(), s.alpha(), s.margin()), (0.1, 0.98, 0.03, 0.05));
+/// assert_eq!((s.tolerance(), s.conf_level(), s.alpha(), s.margin()), (0.1, 0.98, 0.045, 0.05));
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
