@@ -9,6 +9,8 @@
 //!   Prometheus `query_range` responses, CSV, `ndarray`) with an explicit NaN/gap policy.
 //! - [`stats`]: Mann-Whitney U, Hodges-Lehmann shift and interval, bootstrap intervals, effect
 //!   sizes and anytime-valid sequential tests.
+//! - [`bench`]: benchmark-suite comparison (criterion, Google Benchmark, `go test -bench`):
+//!   per-benchmark ratio with interval, Mann-Whitney p, suite-wide correction, verdicts.
 //! - [`judge`]: per-metric verdicts, weighted group scores and the canary verdict, in a
 //!   Kayenta-compatible mode and in a default mode that fixes Kayenta's known failure modes.
 //!
@@ -50,6 +52,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
 
+pub mod bench;
 mod error;
 pub mod judge;
 pub mod metrics;
