@@ -85,9 +85,19 @@ fn run() -> Result<(), String> {
     let json = serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?;
     println!("{json}");
     if let Some(path) = args.html {
+        let raw: Vec<(Vec<f64>, Vec<f64>)> = pairs
+            .iter()
+            .map(|p| {
+                (
+                    p.baseline().values().collect(),
+                    p.canary().values().collect(),
+                )
+            })
+            .collect();
         let values: Vec<MetricValues<'_>> = pairs
             .iter()
-            .map(|p| MetricValues::new(&p.name, &p.values.control, &p.values.experiment))
+            .zip(&raw)
+            .map(|(p, (b, c))| MetricValues::new(p.metric(), b, c))
             .collect();
         std::fs::write(&path, render_html(&result, &values))
             .map_err(|e| format!("cannot write {path}: {e}"))?;

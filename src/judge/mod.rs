@@ -215,7 +215,8 @@ pub fn judge_values(
     }
 }
 
-/// Judges a canary from Kayenta metric-set pairs (`control` = baseline, `experiment` = canary).
+/// Judges a canary from metric pairs (from any reader); each side's instances are pooled, raw
+/// (the judge applies the config's `nanStrategy`).
 ///
 /// # Errors
 /// As [`judge_values`].
@@ -238,18 +239,28 @@ pub fn judge_values(
 /// ```
 pub fn judge(
     config: &CanaryConfig,
-    pairs: &[crate::metrics::MetricSetPair],
+    pairs: &[crate::metrics::MetricPair],
     thresholds: &Thresholds,
     mode: Mode,
 ) -> Result<CanaryJudgeResult> {
+    let raw: Vec<(Vec<f64>, Vec<f64>)> = pairs
+        .iter()
+        .map(|p| {
+            (
+                p.baseline().values().collect(),
+                p.canary().values().collect(),
+            )
+        })
+        .collect();
     let values: Vec<MetricValues<'_>> = pairs
         .iter()
-        .map(|p| MetricValues {
-            name: &p.name,
-            id: p.id.as_deref(),
-            tags: Some(&p.tags),
-            control: &p.values.control,
-            experiment: &p.values.experiment,
+        .zip(&raw)
+        .map(|(p, (b, c))| MetricValues {
+            name: p.metric(),
+            id: p.id(),
+            tags: Some(p.tags()),
+            control: b,
+            experiment: c,
         })
         .collect();
     judge_values(config, &values, thresholds, mode)

@@ -152,14 +152,14 @@ impl CsvOptions {
 ///
 /// # Example
 /// ```
-/// use canary_analysis::metrics::{NanPolicy, csv::{read_csv, CsvOptions}};
+/// use canary_analysis::metrics::{CleanOptions, csv::{read_csv, CsvOptions}};
 /// let text = "metric,group,timestamp,value\n\
 ///             rps,baseline,0,10\nrps,baseline,60,11\nrps,baseline,120,12\n\
 ///             rps,canary,0,12\nrps,canary,120,NaN\n";
 /// let pairs = read_csv(text, &CsvOptions::new())?;
-/// assert_eq!(pairs[0].canary.gaps()[0].start_millis, Some(60_000));
-/// let cleaned = pairs[0].clean(NanPolicy::Remove)?;
-/// assert_eq!(cleaned.canary.sample.values(), &[12.0]);
+/// assert_eq!(pairs[0].canary().gaps()[0].start_millis, Some(60_000));
+/// let cleaned = pairs[0].clean(&CleanOptions::new())?;
+/// assert_eq!(cleaned.canary().map(|s| s.values()), Some(&[12.0][..]));
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 pub fn read_csv(text: &str, opts: &CsvOptions) -> Result<Vec<MetricPair>> {
@@ -264,8 +264,8 @@ pub fn read_csv(text: &str, opts: &CsvOptions) -> Result<Vec<MetricPair>> {
 /// ```
 /// use canary_analysis::metrics::csv::{read_csv_slice, CsvOptions};
 /// let pairs = read_csv_slice(b"timestamp,baseline,canary\n0,1,2\n60,1.5,\n", &CsvOptions::new())?;
-/// assert_eq!(pairs[0].metric, "value");
-/// assert_eq!(pairs[0].canary.gap_steps(), 1);
+/// assert_eq!(pairs[0].metric(), "value");
+/// assert_eq!(pairs[0].canary().gap_steps(), 1);
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 pub fn read_csv_slice(bytes: &[u8], opts: &CsvOptions) -> Result<Vec<MetricPair>> {
@@ -709,12 +709,13 @@ impl Accumulator {
                 });
             }
             let (b, c) = align_pair(FORMAT, baseline, canary, opts.step_millis)?;
-            out.push(MetricPair {
+            out.push(MetricPair::from_parts(
                 metric,
-                tags: Default::default(),
-                baseline: b,
-                canary: c,
-            });
+                None,
+                Default::default(),
+                b,
+                c,
+            ));
         }
         Ok(out)
     }
