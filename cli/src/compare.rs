@@ -158,7 +158,11 @@ fn criterion_name(fallback: &Path, sample: &Path, limits: &ReadLimits) -> Result
     let bj = sample.with_file_name("benchmark.json");
     if bj.is_file() {
         let text = read_limited(&bj, limits)?;
-        return Ok(read_benchmark_json(&bj.display().to_string(), &text, limits)?);
+        return Ok(read_benchmark_json(
+            &bj.display().to_string(),
+            &text,
+            limits,
+        )?);
     }
     Ok(fallback.display().to_string())
 }

@@ -17,7 +17,8 @@
 //!   the ratio estimate and interval do not depend on the time unit and suit positive, skewed
 //!   timings; the interval is the set of ratios `r` for which the Mann-Whitney test of
 //!   `old * r` against `new` does not reject.
-//! - **p-value**: the two-sided Mann-Whitney U test of new against old
+//! - **p-value**: the two-sided Mann-Whitney U test of new against old, on the times (ranks do
+//!   not change under `ln`, but rounding could tie two distinct close times)
 //!   ([`mann_whitney`](crate::stats::mann_whitney), [`Method::Auto`]: exact without ties when
 //!   `n_old * n_new <= 100_000`, else tie-corrected normal with continuity correction). This is
 //!   `scipy.stats.mannwhitneyu(new, old, alternative="two-sided", method=<method used>)`, the
@@ -621,7 +622,8 @@ pub fn compare(old: &[Samples], new: &[Samples], opts: &CompareOptions) -> Resul
     for (o, n) in &pairs {
         let lo: Vec<f64> = o.times_ns.iter().map(|t| t.ln()).collect();
         let ln: Vec<f64> = n.times_ns.iter().map(|t| t.ln()).collect();
-        let (p_value, method) = match mann_whitney(&lo, &ln, &mw_opts) {
+        // The test on the times themselves: `ln` could merge two distinct close times.
+        let (p_value, method) = match mann_whitney(&o.times_ns, &n.times_ns, &mw_opts) {
             Ok(r) => (r.p_value, Some(r.method)),
             Err(Error::Degenerate { .. }) => (1.0, None),
             Err(e) => return Err(e),
