@@ -1,7 +1,7 @@
 //! A/A and power simulation of benchmark-suite comparison (`canary_analysis::bench`), from real
 //! samples: `fixtures/bench_compare/recorded/{run1,run2}` holds criterion's `sample.json` of two
 //! runs of the same build of `benches/quick.rs` on the development machine (recorded by
-//! `fixtures/bench_compare/record.sh`, 100 samples per benchmark, with whatever outliers the
+//! `MEASURE_SECONDS=4 fixtures/bench_compare/record.sh`, 100 samples per benchmark, with whatever outliers the
 //! machine produced).
 //!
 //! Each simulated suite has 50 benchmarks; benchmark `i` takes the recorded benchmark

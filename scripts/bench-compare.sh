@@ -14,6 +14,9 @@ cargo build --release -p canary-cli
 cargo bench --bench quick -- "${flags[@]}" --save-baseline aa-old >/dev/null
 cargo bench --bench quick -- "${flags[@]}" --save-baseline aa-new >/dev/null
 target="${CARGO_TARGET_DIR:-target}"
+rc=0
 "$target/release/canary" compare --old "$home" --new "$home" \
-    --old-baseline aa-old --new-baseline aa-new --html "$home/report.html"
-echo "report: $home/report.html"
+    --old-baseline aa-old --new-baseline aa-new --margin "${BENCH_COMPARE_MARGIN:-0.02}" \
+    --html "$home/report.html" || rc=$?
+echo "report: $home/report.html (exit $rc)"
+exit "$rc"
