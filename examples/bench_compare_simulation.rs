@@ -113,6 +113,9 @@ fn load() -> Vec<Recorded> {
         .collect()
 }
 
+/// Writes one side of a simulated suite in a format and reads it back.
+type Reader = fn(&[Drawn]) -> Vec<Samples>;
+
 struct SplitMix(u64);
 
 impl SplitMix {
@@ -275,7 +278,7 @@ fn main() -> ExitCode {
         );
     }
     let opts = CompareOptions::new();
-    let formats: [(&str, fn(&[Drawn]) -> Vec<Samples>); 3] = [
+    let formats: [(&str, Reader); 3] = [
         ("criterion", as_criterion),
         ("google benchmark", as_google),
         ("go test", as_go),

@@ -48,8 +48,7 @@ pub fn read_go_bench(file: &str, text: &str, limits: &ReadLimits) -> Result<Vec<
             continue;
         }
         let mut ns_per_op = None;
-        loop {
-            let Some(value) = fields.next() else { break };
+        while let Some(value) = fields.next() {
             let Some(unit) = fields.next() else {
                 return Err(bench_error(
                     file,

@@ -711,11 +711,16 @@ mod tests {
     fn constant_samples_give_the_exact_ratio() {
         let o = Samples::new("c", vec![100.0; 10]).unwrap();
         let n = Samples::new("c", vec![110.0; 10]).unwrap();
-        let s = compare(&[o.clone()], &[n], &CompareOptions::new()).unwrap();
+        let s = compare(std::slice::from_ref(&o), &[n], &CompareOptions::new()).unwrap();
         let b = &s.benchmarks[0];
         assert!((b.ratio - 1.1).abs() < 1e-12 && (b.ratio_lower - 1.1).abs() < 1e-12);
         assert_eq!(b.verdict, Verdict::Slower);
-        let s = compare(&[o.clone()], &[o], &CompareOptions::new()).unwrap();
+        let s = compare(
+            std::slice::from_ref(&o),
+            std::slice::from_ref(&o),
+            &CompareOptions::new(),
+        )
+        .unwrap();
         assert_eq!(s.benchmarks[0].p_value, 1.0);
         assert_eq!(s.benchmarks[0].verdict, Verdict::NoChange);
     }
@@ -726,23 +731,23 @@ mod tests {
         assert!(
             compare(
                 &[a.clone(), a.clone()],
-                &[a.clone()],
+                std::slice::from_ref(&a),
                 &CompareOptions::new()
             )
             .is_err()
         );
         assert!(
             compare(
-                &[a.clone()],
-                &[a.clone()],
+                std::slice::from_ref(&a),
+                std::slice::from_ref(&a),
                 &CompareOptions::new().margin(-0.1)
             )
             .is_err()
         );
         assert!(
             compare(
-                &[a.clone()],
-                &[a.clone()],
+                std::slice::from_ref(&a),
+                std::slice::from_ref(&a),
                 &CompareOptions::new().alpha(1.0)
             )
             .is_err()
