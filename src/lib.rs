@@ -9,7 +9,7 @@
 //!   Prometheus `query_range` responses, CSV, `ndarray`) with an explicit NaN/gap policy.
 //! - [`stats`]: Mann-Whitney U, Hodges-Lehmann shift and interval, bootstrap intervals, effect
 //!   sizes and anytime-valid sequential tests.
-//! - [`bench`]: benchmark-suite comparison (criterion, Google Benchmark, `go test -bench`):
+//! - [`bench`](mod@bench): benchmark-suite comparison (criterion, Google Benchmark, `go test -bench`):
 //!   per-benchmark ratio with interval, Mann-Whitney p, suite-wide correction, verdicts.
 //! - [`judge`]: per-metric verdicts, weighted group scores and the canary verdict, in a
 //!   Kayenta-compatible mode and in a default mode that fixes Kayenta's known failure modes.
