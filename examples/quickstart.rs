@@ -5,14 +5,13 @@
 //! Run with `cargo run --release --example quickstart`.
 //!
 //! Quantiles are type 7 (R's default `quantile()`, numpy's `linear`).
-use canary_analysis::judge::config::{CanaryConfig, Thresholds};
 use canary_analysis::judge::report::render_html;
-use canary_analysis::judge::{MetricValues, Mode, judge};
 use canary_analysis::metrics::csv::{CsvOptions, read_csv};
 use canary_analysis::metrics::kayenta::read_metric_set_pairs;
 use canary_analysis::metrics::ndarray::{clean_view, pair_from_views};
 use canary_analysis::metrics::prometheus::{PrometheusOptions, read_query_range};
 use canary_analysis::metrics::{CleanOptions, MetricPair, NanPolicy, Timestamps};
+use canary_analysis::prelude::*;
 
 const KAYENTA: &str = include_str!("../fixtures/metrics/kayenta/pairs.json");
 const PROMETHEUS: &str = include_str!("../fixtures/metrics/prometheus/query_range.json");
@@ -176,42 +175,40 @@ fn main() -> canary_analysis::Result<()> {
         "judge a sample canary (examples/data/): Kayenta mode and the default judge",
     );
     let config = CanaryConfig::from_json(SAMPLE_CONFIG)?;
-    let sample = read_metric_set_pairs(SAMPLE_PAIRS)?;
+    let sample: Vec<MetricPair> = read_metric_set_pairs(SAMPLE_PAIRS)?;
     let thresholds = Thresholds::new(95.0, 75.0)?;
+    let judges: [Box<dyn Judge>; 2] = [
+        Box::new(KayentaJudge::new(config.clone(), thresholds)?),
+        Box::new(DefaultJudge::new(config, thresholds)?),
+    ];
     let mut default_result = None;
-    for mode in [Mode::Kayenta, Mode::Default] {
-        let r = judge(&config, &sample, &thresholds, mode)?;
+    for judge in &judges {
+        let r = judge.judge(&sample)?;
         println!(
             "   {:<28} verdict {:<8} score {:>6} coverage {}",
             r.judge_name,
-            r.score.classification.as_str(),
-            r.score.score,
-            r.coverage
+            r.verdict().as_str(),
+            r.score(),
+            r.coverage()
         );
-        for m in &r.results {
-            println!("      {:<12} {}", m.name, m.classification.as_str());
+        for m in r.metrics() {
+            println!(
+                "      {:<12} {:<9} {}",
+                m.name,
+                m.classification.as_str(),
+                m.sentence()
+            );
+        }
+        if let Some(w) = r.worst() {
+            println!("   drives the verdict: {}", w.sentence());
         }
         default_result = Some(r);
     }
     println!("   Kayenta passes the 7-of-60-at-100x latency tail and the sparse errors against a");
     println!("   zero baseline; the default judge flags both and fails the canary.");
     if let Some(r) = default_result {
-        let raw: Vec<(Vec<f64>, Vec<f64>)> = sample
-            .iter()
-            .map(|p| {
-                (
-                    p.baseline().values().collect(),
-                    p.canary().values().collect(),
-                )
-            })
-            .collect();
-        let values: Vec<MetricValues<'_>> = sample
-            .iter()
-            .zip(&raw)
-            .map(|(p, (b, c))| MetricValues::new(p.metric(), b, c))
-            .collect();
         let path = std::env::temp_dir().join("canary-analysis-quickstart-report.html");
-        match std::fs::write(&path, render_html(&r, &values)) {
+        match std::fs::write(&path, render_html(&r, &sample)) {
             Ok(()) => println!("   HTML report written to {}", path.display()),
             Err(e) => println!("   could not write the report to {}: {e}", path.display()),
         }

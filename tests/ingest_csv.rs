@@ -295,3 +295,43 @@ fn ten_million_rows() {
     assert_eq!(p.baseline().steps(), n);
     assert_eq!(p.canary().gap_steps(), 0);
 }
+
+#[test]
+fn rfc4180_quoted_fields_may_span_lines_and_errors_keep_their_place() {
+    // A quoted instance id with an embedded newline, a doubled quote and a delimiter (RFC 4180,
+    // section 2, rules 6 and 7), CRLF line ends.
+    let text = "metric,group,timestamp,value,instance\r\n\
+                m,baseline,0,1,\"pod\r\na\"\r\n\
+                m,baseline,60,2,\"pod\r\na\"\r\n\
+                \"m\",canary,0,3,\"say \"\"hi\"\", x\"\r\n";
+    let pairs = read_csv(text, &CsvOptions::new()).unwrap();
+    assert_eq!(pairs.len(), 1);
+    let b = pairs[0].baseline();
+    assert_eq!(b.instances()[0].id(), "pod\r\na");
+    assert_eq!(b.instances()[0].values(), &[1.0, 2.0]);
+    assert_eq!(pairs[0].canary().instances()[0].id(), "say \"hi\", x");
+    // A bad field after a multi-line record is reported on its own physical line.
+    let (loc, reason) = err("metric,group,timestamp,value,instance\n\
+         m,baseline,0,1,\"a\nb\"\n\
+         m,baseline,x,1,\"a\nb\"\n");
+    assert_eq!(
+        loc,
+        Location::LineColumn {
+            line: 4,
+            column: 12
+        }
+    );
+    assert!(reason.contains("timestamp"), "{reason}");
+    // An unterminated quote is an error at the quote, not a field swallowing the file.
+    let (loc, reason) = err("metric,group,timestamp,value,instance\n\
+         m,baseline,0,1,a\n\
+         m,canary,0,1,\"b\nm,canary,60,1,c\n");
+    assert_eq!(
+        loc,
+        Location::LineColumn {
+            line: 3,
+            column: 14
+        }
+    );
+    assert!(reason.contains("unterminated"), "{reason}");
+}

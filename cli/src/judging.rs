@@ -3,35 +3,22 @@
 
 use canary_analysis::judge::config::{CanaryConfig, Thresholds};
 use canary_analysis::judge::report::render_html;
-use canary_analysis::judge::{CanaryJudgeResult, Classification, MetricValues, Verdict};
+use canary_analysis::judge::{
+    CanaryJudgeResult, Classification, DefaultJudge, Judge, KayentaJudge, Verdict,
+};
 use canary_analysis::metrics::MetricPair;
 
 /// Which judge (`--mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The default judge.
+    /// [`DefaultJudge`].
     Default,
-    /// The Kayenta judge (NetflixACAJudge-v1.0).
+    /// [`KayentaJudge`].
     Kayenta,
 }
 
 /// Kayenta's judge name (the one `--mode kayenta` runs).
 pub const KAYENTA_JUDGE_NAME: &str = "NetflixACAJudge-v1.0";
-
-/// The two numbers of a threshold pair.
-pub fn threshold_values(t: &Thresholds) -> (f64, f64) {
-    (t.pass, t.marginal)
-}
-
-/// The number of metrics in a config.
-pub fn metric_count(config: &CanaryConfig) -> usize {
-    config.metrics.len()
-}
-
-/// The judge's name.
-pub fn judge_name(result: &CanaryJudgeResult) -> &str {
-    &result.judge_name
-}
 
 /// Where the thresholds came from (for the summary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +40,8 @@ pub fn thresholds(
         Some((pass, marginal)) => Thresholds::new(pass, marginal)
             .map(|t| (t, ThresholdSource::Flags))
             .map_err(|e| format!("--pass/--marginal: {e}")),
-        None => match &config.classifier.score_thresholds {
-            Some(t) => Ok((*t, ThresholdSource::Config)),
+        None => match config.score_thresholds() {
+            Some(t) => Ok((t, ThresholdSource::Config)),
             None => Thresholds::new(95.0, 75.0)
                 .map(|t| (t, ThresholdSource::Default))
                 .map_err(|e| e.to_string()),
@@ -62,88 +49,73 @@ pub fn thresholds(
     }
 }
 
+/// The two numbers of a threshold pair.
+pub fn threshold_values(t: &Thresholds) -> (f64, f64) {
+    (t.pass(), t.marginal())
+}
+
 /// Parses a Kayenta canary config as the judge does.
 pub fn load_config(text: &str) -> Result<CanaryConfig, String> {
     CanaryConfig::from_json(text).map_err(|e| e.to_string())
 }
 
-/// Warnings about a config that loads: where the judge falls back to defaults or ignores a
-/// field that matters.
-pub fn config_warnings(config: &CanaryConfig, raw: &serde_json::Value) -> Vec<String> {
-    let mut w = Vec::new();
-    if config.classifier.group_weights.is_empty() {
-        w.push(
-            "classifier.groupWeights is missing: every group gets an equal share of 100".to_owned(),
-        );
-    }
-    if config.classifier.score_thresholds.is_none() {
-        w.push(
-            "classifier.scoreThresholds is missing: the thresholds come from --pass/--marginal, \
-             else 95/75"
-                .to_owned(),
-        );
-    }
-    for (i, m) in raw
-        .get("metrics")
-        .and_then(|v| v.as_array())
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let name = m.get("name").and_then(|v| v.as_str()).unwrap_or("?");
-        let canary = m.pointer("/analysisConfigurations/canary");
-        if canary.and_then(|c| c.get("direction")).is_none() {
-            w.push(format!(
-                "metrics[{i}] `{name}`: no analysisConfigurations.canary.direction; Kayenta's \
-                 default `either` flags a change in both directions"
-            ));
-        }
-        if m.get("groups")
-            .and_then(|g| g.as_array())
-            .is_none_or(|g| g.is_empty())
-        {
-            w.push(format!(
-                "metrics[{i}] `{name}`: no groups; the metric counts toward no group score"
-            ));
-        }
-    }
-    w
+/// The number of metrics in a config.
+pub fn metric_count(config: &CanaryConfig) -> usize {
+    config.metrics().len()
 }
 
-/// Judges `pairs` (baseline = control, canary = experiment).
+/// The config's warnings: where Kayenta (and so the judge) falls back to a default.
+pub fn config_warnings(config: &CanaryConfig, _raw: &serde_json::Value) -> Vec<String> {
+    config.warnings().iter().map(ToString::to_string).collect()
+}
+
+/// Judges `pairs` (baseline = control, canary = experiment) with the judge `mode` names.
 pub fn judge(
     config: &CanaryConfig,
     pairs: &[MetricPair],
     thresholds: &Thresholds,
     mode: Mode,
 ) -> Result<CanaryJudgeResult, String> {
-    let mode = match mode {
-        Mode::Default => canary_analysis::judge::Mode::Default,
-        Mode::Kayenta => canary_analysis::judge::Mode::Kayenta,
+    let judge: Box<dyn Judge> = match mode {
+        Mode::Default => {
+            Box::new(DefaultJudge::new(config.clone(), *thresholds).map_err(|e| e.to_string())?)
+        }
+        Mode::Kayenta => {
+            Box::new(KayentaJudge::new(config.clone(), *thresholds).map_err(|e| e.to_string())?)
+        }
     };
-    canary_analysis::judge::judge(config, pairs, thresholds, mode).map_err(|e| e.to_string())
+    judge.judge(pairs).map_err(|e| e.to_string())
 }
 
 /// The self-contained HTML report.
 pub fn html(result: &CanaryJudgeResult, pairs: &[MetricPair]) -> String {
-    let flat = flatten(pairs);
-    render_html(result, &values(pairs, &flat))
+    render_html(result, pairs)
 }
 
 /// The verdict.
 pub fn verdict(result: &CanaryJudgeResult) -> Verdict {
-    result.score.classification
+    result.verdict()
 }
 
 /// The score, 0 to 100.
 pub fn score(result: &CanaryJudgeResult) -> f64 {
-    result.score.score
+    result.score()
 }
 
-/// One line per metric result that is not Pass: `name (classification): reason`.
+/// The judge's name.
+pub fn judge_name(result: &CanaryJudgeResult) -> &str {
+    &result.judge_name
+}
+
+/// Why the verdict is what it is, when the judge says (e.g. a critical metric failed).
+pub fn verdict_reason(result: &CanaryJudgeResult) -> Option<&str> {
+    Some(result.score.classification_reason.as_str()).filter(|r| !r.is_empty())
+}
+
+/// One line per metric result that is not Pass: `id (classification): plain sentence`.
 pub fn non_pass_lines(result: &CanaryJudgeResult) -> Vec<String> {
     result
-        .results
+        .metrics()
         .iter()
         .filter(|r| r.classification != Classification::Pass)
         .map(|r| {
@@ -153,47 +125,24 @@ pub fn non_pass_lines(result: &CanaryJudgeResult) -> Vec<String> {
                 let tags: Vec<String> = r.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 format!("{}{{{}}}", r.name, tags.join(","))
             };
-            let reason = r.classification_reason.as_deref().unwrap_or("");
             let muted = if r.muted { ", muted" } else { "" };
-            format!("{id} ({}{muted}): {reason}", r.classification.as_str())
+            format!(
+                "{id} ({}{muted}): {}",
+                r.classification.as_str(),
+                r.sentence()
+            )
         })
         .collect()
 }
 
-/// Why the verdict is what it is, when the judge says (e.g. a critical metric failed).
-pub fn verdict_reason(result: &CanaryJudgeResult) -> Option<&str> {
-    Some(result.score.classification_reason.as_str()).filter(|r| !r.is_empty())
-}
-
-/// Warnings the judge attached to the result.
+/// Warnings the judge attached to the result, and low coverage.
 pub fn warnings(result: &CanaryJudgeResult) -> Vec<String> {
-    let mut w = Vec::new();
-    if result.coverage < 1.0 {
+    let mut w: Vec<String> = result.warnings().iter().map(ToString::to_string).collect();
+    if result.coverage() < 1.0 {
         w.push(format!(
             "only {:.0}% of the weight had data",
-            result.coverage * 100.0
+            result.coverage() * 100.0
         ));
     }
     w
-}
-
-/// Each pair's instances pooled into one vector per side (NaN gaps kept for the judge).
-fn flatten(pairs: &[MetricPair]) -> Vec<(Vec<f64>, Vec<f64>)> {
-    let pool = |s: &canary_analysis::metrics::Series| -> Vec<f64> { s.values().collect() };
-    pairs
-        .iter()
-        .map(|p| (pool(p.baseline()), pool(p.canary())))
-        .collect()
-}
-
-fn values<'a>(pairs: &'a [MetricPair], flat: &'a [(Vec<f64>, Vec<f64>)]) -> Vec<MetricValues<'a>> {
-    pairs
-        .iter()
-        .zip(flat)
-        .map(|(p, (b, c))| {
-            let mut v = MetricValues::new(p.metric(), b, c);
-            v.tags = Some(p.tags());
-            v
-        })
-        .collect()
 }

@@ -1,6 +1,6 @@
 //! Multiple judgements over one canary: Kayenta's standalone canary analysis semantics.
 //!
-//! Definitions (`shared/spec/kayenta.md`, "Multiple intervals"):
+//! Definitions (Kayenta's standalone canary analysis, as its `CanaryAnalysisService` runs it):
 //! - lifetime = `end - start`, or `lifetimeDurationMins`;
 //! - interval = `analysisIntervalMins`, or the lifetime;
 //! - judgements = `floor(lifetime / interval)`;
