@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+mod compare;
 mod judging;
 mod monitor;
 mod progress;
@@ -30,7 +31,7 @@ const EXIT_CODES: &str = "\
 Exit status:
   0  the canary passed (judge), the config is usable (config check), the whole stream was read
      (monitor)
-  1  the canary is Marginal or Fail (judge)
+  1  the canary is Marginal or Fail (judge); a benchmark is slower beyond the margin (compare)
   2  bad input, bad usage (an unknown flag, a missing value) or an upstream error (Prometheus
      unreachable or refusing a query, a query that returns no series)";
 
@@ -53,6 +54,9 @@ enum Command {
     /// Monitor a canary continuously from a JSON-lines event stream (anytime-valid tests).
     #[command(after_help = MONITOR_HELP)]
     Monitor(MonitorArgs),
+    /// Compare two benchmark-suite runs (criterion, Google Benchmark, go test -bench).
+    #[command(after_help = compare::COMPARE_HELP)]
+    Compare(Box<compare::CompareArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -264,6 +268,7 @@ fn main() -> ExitCode {
         Command::Judge(args) => judge(&args),
         Command::Config(ConfigCommand::Check { config }) => config_check(&config),
         Command::Monitor(args) => monitor(&args),
+        Command::Compare(args) => compare::run(&args),
     };
     match result {
         Ok(code) => code,
