@@ -94,7 +94,9 @@ fn a_clean_canary_with_full_evidence_proceeds() {
 
 #[test]
 fn too_few_points_make_the_canary_inconclusive_and_never_proceed() {
-    let result = judged(1.0, 4, Mode::Default);
+    // 3 points a side: even complete separation (p = 1/C(6, 3) = 0.05) cannot reach the
+    // default judge's per-metric level, so the judge says InsufficientData.
+    let result = judged(1.0, 3, Mode::Default);
     let c = CanarySignal::from_judgement(&result).unwrap();
     assert!(c.inconclusive, "{:?}", result.results);
     let opts = ConfidenceOptions::new().proceed_threshold(0.0);
