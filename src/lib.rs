@@ -53,6 +53,7 @@
 mod error;
 pub mod judge;
 pub mod metrics;
+pub mod orchestrate;
 mod serde_float;
 pub mod stats;
 

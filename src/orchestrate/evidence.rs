@@ -1,0 +1,326 @@
+//! Evidence: where the judge and the confidence metric enter the engine (one place each), and
+//! the facts a target's pipeline has gathered.
+//!
+//! - The judge enters through [`Validator`]: metric pairs in, a [`Judgement`] out.
+//!   [`ConfigJudge`] is the adapter over the crate's judge ([`crate::judge::judge`]).
+//! - The confidence metric enters through [`ConfidenceModel`]: [`Signals`] in, an
+//!   [`Assessment`] (`Proceed`, `Review` or `Block`) out.
+//! - [`Facts`] is what the steps recorded; [`Facts::promotion_evidence`] is the one rule that
+//!   decides whether the promote step may act.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::event::{ComplianceStatus, HumanDecision};
+use crate::error::Result;
+use crate::judge::config::{CanaryConfig, Thresholds};
+use crate::judge::{CanaryJudgeResult, Mode, Verdict};
+use crate::metrics::MetricSetPair;
+
+/// The metric data a metric source returns for one window.
+pub type Pairs = Vec<MetricSetPair>;
+
+/// The typed summary of one judgement that the engine keeps as evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judgement {
+    /// The canary verdict.
+    pub verdict: Verdict,
+    /// The score, 0-100.
+    pub score: f64,
+    /// The share of the metrics' weight that could be judged, 0-1.
+    pub coverage: f64,
+    /// The judge's plain-sentence reason.
+    pub summary: String,
+}
+
+impl Judgement {
+    /// The evidence kept from a judge result.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::judge::{MetricValues, Mode, Verdict, judge_values};
+    /// use canary_analysis::judge::config::{CanaryConfig, Thresholds};
+    /// use canary_analysis::orchestrate::Judgement;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// let b = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0];
+    /// let r = judge_values(&cfg, &[MetricValues::new("m", &b, &b)],
+    ///     &Thresholds::new(95.0, 75.0)?, Mode::Default)?;
+    /// assert_eq!(Judgement::from_result(&r).verdict, Verdict::Pass);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn from_result(result: &CanaryJudgeResult) -> Judgement {
+        Judgement {
+            verdict: result.score.classification,
+            score: result.score.score,
+            coverage: result.coverage,
+            summary: result.score.classification_reason.clone(),
+        }
+    }
+}
+
+/// Judges one window of metric pairs: where the judge enters the engine.
+///
+/// A host implements it for its judge (or uses [`ConfigJudge`]); the engine never builds one.
+///
+/// # Example
+/// A complete host implementation that delegates to the crate's judge:
+/// ```
+/// use canary_analysis::judge::{Mode, judge};
+/// use canary_analysis::judge::config::{CanaryConfig, Thresholds};
+/// use canary_analysis::metrics::MetricSetPair;
+/// use canary_analysis::orchestrate::{Judgement, Validator};
+/// struct MyJudge { config: CanaryConfig, thresholds: Thresholds }
+/// impl Validator for MyJudge {
+///     fn validate(&self, pairs: &[MetricSetPair]) -> canary_analysis::Result<Judgement> {
+///         let r = judge(&self.config, pairs, &self.thresholds, Mode::Default)?;
+///         Ok(Judgement::from_result(&r))
+///     }
+/// }
+/// let j = MyJudge { config: CanaryConfig::from_json(r#"{"metrics": []}"#)?,
+///     thresholds: Thresholds::new(95.0, 75.0)? };
+/// let _ = j.validate(&[]);
+/// # Ok::<(), canary_analysis::Error>(())
+/// ```
+pub trait Validator {
+    /// The judgement of `pairs` (baseline = control, canary = experiment).
+    ///
+    /// # Errors
+    /// Whatever the judge reports; the engine treats an error as missing evidence.
+    fn validate(&self, pairs: &[MetricSetPair]) -> Result<Judgement>;
+}
+
+impl<V: Validator + ?Sized> Validator for &V {
+    fn validate(&self, pairs: &[MetricSetPair]) -> Result<Judgement> {
+        (**self).validate(pairs)
+    }
+}
+
+impl<V: Validator + ?Sized> Validator for Box<V> {
+    fn validate(&self, pairs: &[MetricSetPair]) -> Result<Judgement> {
+        (**self).validate(pairs)
+    }
+}
+
+/// The crate's judge as a [`Validator`]: a canary config, thresholds and a mode, validated once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigJudge {
+    config: CanaryConfig,
+    thresholds: Thresholds,
+    mode: Mode,
+}
+
+impl ConfigJudge {
+    /// A judge for `config`.
+    ///
+    /// # Errors
+    /// The config's or the thresholds' validation errors.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::judge::Mode;
+    /// use canary_analysis::judge::config::{CanaryConfig, Thresholds};
+    /// use canary_analysis::orchestrate::ConfigJudge;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// let _judge = ConfigJudge::new(cfg, Thresholds::new(95.0, 75.0)?, Mode::Default)?;
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn new(config: CanaryConfig, thresholds: Thresholds, mode: Mode) -> Result<ConfigJudge> {
+        config.validate()?;
+        config.settings()?;
+        thresholds.validate()?;
+        Ok(ConfigJudge {
+            config,
+            thresholds,
+            mode,
+        })
+    }
+
+    /// The canary config.
+    pub fn config(&self) -> &CanaryConfig {
+        &self.config
+    }
+}
+
+impl Validator for ConfigJudge {
+    fn validate(&self, pairs: &[MetricSetPair]) -> Result<Judgement> {
+        let r = crate::judge::judge(&self.config, pairs, &self.thresholds, self.mode)?;
+        Ok(Judgement::from_result(&r))
+    }
+}
+
+/// The confidence decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ConfidenceDecision {
+    /// Promote without a human.
+    Proceed,
+    /// Ask a human.
+    Review,
+    /// Do not proceed.
+    Block,
+}
+
+/// What the confidence model concluded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// The decision.
+    pub decision: ConfidenceDecision,
+    /// The confidence, 0-1.
+    pub confidence: f64,
+    /// A plain sentence.
+    pub reason: String,
+}
+
+/// The evidence gathered on one target, handed to the [`ConfidenceModel`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Signals<'a> {
+    /// The validation's evidence, if it ran.
+    pub validation: Option<&'a ValidationEvidence>,
+    /// The compliance results, if checked.
+    pub compliance: Option<&'a BTreeMap<String, ComplianceStatus>>,
+    /// Host errors and timeouts seen on this target so far (retried successfully or not).
+    pub host_errors: u32,
+}
+
+/// Turns the evidence into a decision: where the confidence metric enters the engine.
+///
+/// # Example
+/// A complete (deliberately strict) host implementation:
+/// ```
+/// use canary_analysis::judge::Verdict;
+/// use canary_analysis::orchestrate::{Assessment, ConfidenceDecision, ConfidenceModel, Signals};
+/// struct Strict;
+/// impl ConfidenceModel for Strict {
+///     fn assess(&self, s: &Signals<'_>) -> Assessment {
+///         let pass = s.validation.and_then(|v| v.judgement.as_ref())
+///             .is_some_and(|j| j.verdict == Verdict::Pass && j.coverage == 1.0);
+///         let decision = if pass { ConfidenceDecision::Proceed } else { ConfidenceDecision::Review };
+///         Assessment { decision, confidence: if pass { 1.0 } else { 0.0 }, reason: String::new() }
+///     }
+/// }
+/// # Ok::<(), canary_analysis::Error>(())
+/// ```
+pub trait ConfidenceModel {
+    /// The assessment of `signals`.
+    fn assess(&self, signals: &Signals<'_>) -> Assessment;
+}
+
+impl<C: ConfidenceModel + ?Sized> ConfidenceModel for &C {
+    fn assess(&self, signals: &Signals<'_>) -> Assessment {
+        (**self).assess(signals)
+    }
+}
+
+impl<C: ConfidenceModel + ?Sized> ConfidenceModel for Box<C> {
+    fn assess(&self, signals: &Signals<'_>) -> Assessment {
+        (**self).assess(signals)
+    }
+}
+
+/// What a validation established.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidationEvidence {
+    /// Looks completed.
+    pub looks: u32,
+    /// Looks in the horizon.
+    pub horizon: u32,
+    /// Whether the validation passed (only possible after the whole horizon).
+    pub passed: bool,
+    /// Whether it ended before the horizon (to roll back or ask a human).
+    pub stopped_early: bool,
+    /// The last judgement, if the judge ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judgement: Option<Judgement>,
+    /// The sequential monitor's always-valid p-value, if it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential_p: Option<f64>,
+    /// A plain sentence.
+    pub reason: String,
+}
+
+/// Everything a target's steps recorded: the evidence and the effects performed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Facts {
+    /// The canary is deployed (and not yet removed).
+    pub deployed: bool,
+    /// The validation's evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ValidationEvidence>,
+    /// Compliance results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance: Option<BTreeMap<String, ComplianceStatus>>,
+    /// The confidence assessment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Assessment>,
+    /// A human's decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub human: Option<HumanDecision>,
+    /// Host errors and timeouts seen.
+    pub host_errors: u32,
+    /// The promotion was performed.
+    pub promoted: bool,
+    /// The roll back was performed.
+    pub rolled_back: bool,
+    /// A compliance check, a gate or the confidence model blocked the change.
+    pub blocked: bool,
+    /// A review is open and waits for a human.
+    pub awaiting_human: bool,
+}
+
+impl Facts {
+    /// The signals for the confidence model.
+    pub fn signals(&self) -> Signals<'_> {
+        Signals {
+            validation: self.validation.as_ref(),
+            compliance: self.compliance.as_ref(),
+            host_errors: self.host_errors,
+        }
+    }
+
+    /// Whether the evidence allows promotion, and if not, why not. Promotion needs a human's
+    /// approval, or all of: a validation that passed over its whole horizon, every compliance
+    /// check passed, and a `Proceed` from the confidence model. Missing evidence is a refusal.
+    ///
+    /// # Errors
+    /// The reason promotion is refused, as a sentence.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::orchestrate::Facts;
+    /// assert!(Facts::default().promotion_evidence().is_err());
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn promotion_evidence(&self) -> std::result::Result<(), String> {
+        if self.blocked {
+            return Err("the change is blocked".into());
+        }
+        if let Some(h) = &self.human {
+            return if h.approve {
+                Ok(())
+            } else {
+                Err(format!("{} rejected the change", h.by))
+            };
+        }
+        match &self.validation {
+            Some(v) if v.passed && !v.stopped_early && v.looks == v.horizon && v.horizon > 0 => {}
+            Some(v) => return Err(format!("validation did not pass: {}", v.reason)),
+            None => return Err("no validation evidence".into()),
+        }
+        match &self.compliance {
+            Some(c) => {
+                if let Some((name, s)) = c.iter().find(|(_, s)| **s != ComplianceStatus::Pass) {
+                    return Err(format!("compliance check `{name}` is {s:?}"));
+                }
+            }
+            None => return Err("no compliance evidence".into()),
+        }
+        match &self.confidence {
+            Some(a) if a.decision == ConfidenceDecision::Proceed => Ok(()),
+            Some(a) => Err(format!("confidence {:?}: {}", a.decision, a.reason)),
+            None => Err("no confidence assessment".into()),
+        }
+    }
+}
