@@ -294,6 +294,20 @@ impl BlockingDriver<'_> {
         campaign: &mut Campaign<S>,
         services: &dyn Services,
     ) -> Result<RunStats> {
+        self.run_observed(campaign, services, |_, _| {})
+    }
+
+    /// [`BlockingDriver::run`], calling `observe` whenever the clock is about to move to the
+    /// next timer (for progress reports).
+    ///
+    /// # Errors
+    /// As [`BlockingDriver::run`].
+    pub fn run_observed<S: Step>(
+        &mut self,
+        campaign: &mut Campaign<S>,
+        services: &dyn Services,
+        mut observe: impl FnMut(&Campaign<S>, &RunStats),
+    ) -> Result<RunStats> {
         let mut stats = RunStats::default();
         let mut queue: VecDeque<Action> = campaign.start(self.clock.now(), services)?.into();
         let mut timers: BinaryHeap<Reverse<(Millis, u64)>> = BinaryHeap::new();
@@ -304,6 +318,10 @@ impl BlockingDriver<'_> {
                 Some(a) => a,
                 None => match timers.pop() {
                     Some(Reverse((at, id))) => {
+                        if at > self.clock.now() {
+                            stats.ended_at = self.clock.now();
+                            observe(campaign, &stats);
+                        }
                         self.clock.sleep_until(at);
                         let a = parked.remove(&id).expect("every queued timer is parked");
                         let e = Event::answer(&a, self.clock.now().max(at), EventKind::TimerFired);
