@@ -11,6 +11,9 @@
 //!   sizes and anytime-valid sequential tests.
 //! - [`judge`]: per-metric verdicts, weighted group scores and the canary verdict, in a
 //!   Kayenta-compatible mode and in a default mode that fixes Kayenta's known failure modes.
+//! - [`confidence`]: the confidence metric: canary, sequential, compliance, risk, track-record
+//!   and host signals combined into `Proceed` / `Review` / `Block` with hard gates, a breakdown
+//!   and a sentence, and the proceed threshold calibrated on labelled history.
 //!
 //! Every function takes the baseline first and the canary second, and every effect is the
 //! canary relative to the baseline.
@@ -50,6 +53,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
 
+pub mod confidence;
 mod error;
 pub mod judge;
 pub mod metrics;
