@@ -18,7 +18,9 @@
 //! compliance check; 1% with a compliance check that answers unknown. Validation: 4 looks 15
 //! minutes apart on cumulative data (125 more points per side per look, 500 at the end), the
 //! sequential monitor (family-wise alpha 0.01) at every look and the default judge (pass 95,
-//! marginal 75) at the last.
+//! marginal 75) at the last; the confidence metric (`confidence::assess`, default policy with
+//! the risk and track-record weights set to 0, since the simulation has neither) decides
+//! proceed, review or block.
 //!
 //! **`--targets-file T.jsonl`** replaces the generated fleet: one target a line,
 //! `{"id", "config": <Kayenta canary config>, "intervals": [[<metric-set pairs>], ...],
@@ -60,8 +62,8 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::process::ExitCode;
 use std::rc::Rc;
 
+use canary_analysis::confidence::{ConfidenceOptions, SignalKind};
 use canary_analysis::judge::Mode;
-use canary_analysis::judge::Verdict;
 use canary_analysis::judge::config::{CanaryConfig, Thresholds};
 use canary_analysis::metrics::{MetricSetPair, PairValues, read_metric_set_pairs};
 use canary_analysis::orchestrate::*;
@@ -551,62 +553,20 @@ impl Fleet {
     }
 }
 
-// ---------------------------------------------------------------- the confidence rule
+// ---------------------------------------------------------------- the confidence policy
 
-/// The confidence rule this example uses until the crate's confidence metric lands: the judge's
-/// score times its coverage, with missing or unknown evidence never proceeding.
-struct EvidenceRule;
-
-impl ConfidenceModel for EvidenceRule {
-    fn assess(&self, s: &Signals<'_>) -> Assessment {
-        let review = |confidence: f64, reason: String| Assessment {
-            decision: ConfidenceDecision::Review,
-            confidence,
-            reason,
-        };
-        if let Some(c) = s.compliance {
-            if let Some((k, _)) = c.iter().find(|(_, v)| **v == ComplianceStatus::Fail) {
-                return Assessment {
-                    decision: ConfidenceDecision::Block,
-                    confidence: 0.0,
-                    reason: format!("compliance check `{k}` failed"),
-                };
-            }
-            if let Some((k, _)) = c.iter().find(|(_, v)| **v != ComplianceStatus::Pass) {
-                return review(0.0, format!("compliance check `{k}` is unknown"));
-            }
-        } else {
-            return review(0.0, "no compliance evidence".into());
-        }
-        let Some(v) = s.validation else {
-            return review(0.0, "no validation".into());
-        };
-        let Some(j) = v.judgement.as_ref().filter(|_| v.passed) else {
-            return review(0.0, format!("validation did not pass: {}", v.reason));
-        };
-        let confidence = (j.score / 100.0 * j.coverage).clamp(0.0, 1.0);
-        if j.verdict == Verdict::Pass && confidence >= 0.9 {
-            Assessment {
-                decision: ConfidenceDecision::Proceed,
-                confidence,
-                reason: format!(
-                    "canary passed with score {:.1} over {:.0}% coverage",
-                    j.score,
-                    100.0 * j.coverage
-                ),
-            }
-        } else {
-            review(
-                confidence,
-                format!("canary {} with score {:.1}", j.verdict.as_str(), j.score),
-            )
-        }
-    }
+/// The crate's confidence metric with its default policy, except that the risk and track
+/// record signals, which this simulation does not model, weigh nothing (an absent signal counts
+/// as the worst value, so leaving their weights would send every target to review).
+fn confidence_policy() -> ConfidenceOptions {
+    ConfidenceOptions::new()
+        .weight(SignalKind::Risk, 0.0)
+        .weight(SignalKind::TrackRecord, 0.0)
 }
 
 struct SimServices<'a> {
     fleet: &'a Fleet,
-    rule: EvidenceRule,
+    policy: ConfidenceOptions,
 }
 
 impl Services for SimServices<'_> {
@@ -615,7 +575,7 @@ impl Services for SimServices<'_> {
         Some(&self.fleet.judges[t.judge])
     }
     fn confidence(&self, _target: &str) -> Option<&dyn ConfidenceModel> {
-        Some(&self.rule)
+        Some(&self.policy)
     }
 }
 
@@ -766,7 +726,7 @@ fn run(args: &Args) -> Result<(), String> {
     let mut campaign = Campaign::new(opts, pipelines).map_err(|e| e.to_string())?;
     let services = SimServices {
         fleet: &fleet,
-        rule: EvidenceRule,
+        policy: confidence_policy(),
     };
     let shared = RefCell::new(Shared {
         fleet: &fleet,

@@ -139,18 +139,10 @@ pub struct Action {
     pub kind: ActionKind,
 }
 
-/// The result of one compliance check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum ComplianceStatus {
-    /// The check passed.
-    Pass,
-    /// The check failed.
-    Fail,
-    /// The check could not tell (no data, not applicable, errored): never counts as a pass.
-    Unknown,
-}
+/// The result of one compliance check (the confidence metric's
+/// [`CheckStatus`](crate::confidence::CheckStatus): `pass`, `fail`, `unknown`; unknown never
+/// counts as a pass).
+pub type ComplianceStatus = crate::confidence::CheckStatus;
 
 /// A human's decision on a review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,8 +3,10 @@
 //!
 //! - The judge enters through [`Validator`]: metric pairs in, a [`Judgement`] out.
 //!   [`ConfigJudge`] is the adapter over the crate's judge ([`crate::judge::judge`]).
-//! - The confidence metric enters through [`ConfidenceModel`]: [`Signals`] in, an
-//!   [`Assessment`] (`Proceed`, `Review` or `Block`) out.
+//! - The confidence metric enters through [`ConfidenceModel`]: the crate's
+//!   [`confidence::Signals`] in, a [`confidence::Assessment`] (`Proceed`, `Review` or `Block`)
+//!   out; [`confidence::ConfidenceOptions`] implements it with [`confidence::assess`].
+//!   [`Facts::signals`] is the one place the engine's evidence becomes signals.
 //! - [`Facts`] is what the steps recorded; [`Facts::promotion_evidence`] is the one rule that
 //!   decides whether the promote step may act.
 
@@ -13,6 +15,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::event::{ComplianceStatus, HumanDecision};
+use crate::confidence::{
+    self, CanarySignal, ComplianceCheck, ConfidenceOptions, Decision, SequentialSignal,
+};
 use crate::error::Result;
 use crate::judge::config::{CanaryConfig, Thresholds};
 use crate::judge::{CanaryJudgeResult, Mode, Verdict};
@@ -32,6 +37,9 @@ pub struct Judgement {
     pub coverage: f64,
     /// The judge's plain-sentence reason.
     pub summary: String,
+    /// The judgement as the confidence metric reads it (verdict, score, coverage, worst
+    /// metric, inconclusive).
+    pub signal: CanarySignal,
 }
 
 impl Judgement {
@@ -46,16 +54,20 @@ impl Judgement {
     /// let b = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0];
     /// let r = judge_values(&cfg, &[MetricValues::new("m", &b, &b)],
     ///     &Thresholds::new(95.0, 75.0)?, Mode::Default)?;
-    /// assert_eq!(Judgement::from_result(&r).verdict, Verdict::Pass);
+    /// assert_eq!(Judgement::from_result(&r)?.verdict, Verdict::Pass);
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
-    pub fn from_result(result: &CanaryJudgeResult) -> Judgement {
-        Judgement {
+    ///
+    /// # Errors
+    /// [`CanarySignal::from_judgement`]'s errors (a score or coverage out of range).
+    pub fn from_result(result: &CanaryJudgeResult) -> Result<Judgement> {
+        Ok(Judgement {
             verdict: result.score.classification,
             score: result.score.score,
             coverage: result.coverage,
             summary: result.score.classification_reason.clone(),
-        }
+            signal: CanarySignal::from_judgement(result)?,
+        })
     }
 }
 
@@ -74,7 +86,7 @@ impl Judgement {
 /// impl Validator for MyJudge {
 ///     fn validate(&self, pairs: &[MetricSetPair]) -> canary_analysis::Result<Judgement> {
 ///         let r = judge(&self.config, pairs, &self.thresholds, Mode::Default)?;
-///         Ok(Judgement::from_result(&r))
+///         Judgement::from_result(&r)
 ///     }
 /// }
 /// let j = MyJudge { config: CanaryConfig::from_json(r#"{"metrics": []}"#)?,
@@ -145,77 +157,46 @@ impl ConfigJudge {
 impl Validator for ConfigJudge {
     fn validate(&self, pairs: &[MetricSetPair]) -> Result<Judgement> {
         let r = crate::judge::judge(&self.config, pairs, &self.thresholds, self.mode)?;
-        Ok(Judgement::from_result(&r))
+        Judgement::from_result(&r)
     }
-}
-
-/// The confidence decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum ConfidenceDecision {
-    /// Promote without a human.
-    Proceed,
-    /// Ask a human.
-    Review,
-    /// Do not proceed.
-    Block,
-}
-
-/// What the confidence model concluded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Assessment {
-    /// The decision.
-    pub decision: ConfidenceDecision,
-    /// The confidence, 0-1.
-    pub confidence: f64,
-    /// A plain sentence.
-    pub reason: String,
-}
-
-/// The evidence gathered on one target, handed to the [`ConfidenceModel`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub struct Signals<'a> {
-    /// The validation's evidence, if it ran.
-    pub validation: Option<&'a ValidationEvidence>,
-    /// The compliance results, if checked.
-    pub compliance: Option<&'a BTreeMap<String, ComplianceStatus>>,
-    /// Host errors and timeouts seen on this target so far (retried successfully or not).
-    pub host_errors: u32,
 }
 
 /// Turns the evidence into a decision: where the confidence metric enters the engine.
 ///
+/// [`ConfidenceOptions`] implements it with [`confidence::assess`]; a host may supply its own.
+///
 /// # Example
-/// A complete (deliberately strict) host implementation:
 /// ```
-/// use canary_analysis::judge::Verdict;
-/// use canary_analysis::orchestrate::{Assessment, ConfidenceDecision, ConfidenceModel, Signals};
-/// struct Strict;
-/// impl ConfidenceModel for Strict {
-///     fn assess(&self, s: &Signals<'_>) -> Assessment {
-///         let pass = s.validation.and_then(|v| v.judgement.as_ref())
-///             .is_some_and(|j| j.verdict == Verdict::Pass && j.coverage == 1.0);
-///         let decision = if pass { ConfidenceDecision::Proceed } else { ConfidenceDecision::Review };
-///         Assessment { decision, confidence: if pass { 1.0 } else { 0.0 }, reason: String::new() }
-///     }
-/// }
+/// use canary_analysis::confidence::{ConfidenceOptions, Decision, Signals};
+/// use canary_analysis::orchestrate::ConfidenceModel;
+/// let model = ConfidenceOptions::new();
+/// // No canary evidence: the canary is a required signal, so at most a review.
+/// let a = model.assess(&Signals::new())?;
+/// assert_ne!(a.decision, Decision::Proceed);
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 pub trait ConfidenceModel {
     /// The assessment of `signals`.
-    fn assess(&self, signals: &Signals<'_>) -> Assessment;
+    ///
+    /// # Errors
+    /// The model's errors; the engine treats an error as missing evidence (a review).
+    fn assess(&self, signals: &confidence::Signals) -> Result<confidence::Assessment>;
+}
+
+impl ConfidenceModel for ConfidenceOptions {
+    fn assess(&self, signals: &confidence::Signals) -> Result<confidence::Assessment> {
+        confidence::assess(signals, self)
+    }
 }
 
 impl<C: ConfidenceModel + ?Sized> ConfidenceModel for &C {
-    fn assess(&self, signals: &Signals<'_>) -> Assessment {
+    fn assess(&self, signals: &confidence::Signals) -> Result<confidence::Assessment> {
         (**self).assess(signals)
     }
 }
 
 impl<C: ConfidenceModel + ?Sized> ConfidenceModel for Box<C> {
-    fn assess(&self, signals: &Signals<'_>) -> Assessment {
+    fn assess(&self, signals: &confidence::Signals) -> Result<confidence::Assessment> {
         (**self).assess(signals)
     }
 }
@@ -237,6 +218,9 @@ pub struct ValidationEvidence {
     /// The sequential monitor's always-valid p-value, if it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequential_p: Option<f64>,
+    /// The sequential monitor's family-wise level, if it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential_alpha: Option<f64>,
     /// A plain sentence.
     pub reason: String,
 }
@@ -254,7 +238,7 @@ pub struct Facts {
     pub compliance: Option<BTreeMap<String, ComplianceStatus>>,
     /// The confidence assessment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<Assessment>,
+    pub confidence: Option<confidence::Assessment>,
     /// A human's decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub human: Option<HumanDecision>,
@@ -271,13 +255,38 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// The signals for the confidence model.
-    pub fn signals(&self) -> Signals<'_> {
-        Signals {
-            validation: self.validation.as_ref(),
-            compliance: self.compliance.as_ref(),
-            host_errors: self.host_errors,
+    /// The evidence as the confidence metric's signals: the last judgement (canary), the
+    /// monitor's always-valid p-value (sequential; complete when the horizon was reached) and
+    /// every compliance check as a hard gate. Risk, track record and host signals are the
+    /// host's to add ([`Services::enrich`](super::Services::enrich)).
+    ///
+    /// # Errors
+    /// A p-value or level out of range (not produced by the engine's own steps).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::orchestrate::Facts;
+    /// assert!(Facts::default().signals()?.canary.is_none());
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn signals(&self) -> Result<confidence::Signals> {
+        let mut s = confidence::Signals::new();
+        if let Some(v) = &self.validation {
+            if let Some(j) = &v.judgement {
+                s = s.canary(j.signal.clone());
+            }
+            if let (Some(p), Some(alpha)) = (v.sequential_p, v.sequential_alpha) {
+                s = s.sequential(
+                    SequentialSignal::from_p_value(p.clamp(0.0, 1.0), alpha)?
+                        .complete(v.looks >= v.horizon)
+                        .looks(u64::from(v.looks)),
+                );
+            }
         }
+        if let Some(c) = &self.compliance {
+            s = s.compliance(c.iter().map(|(name, st)| ComplianceCheck::gate(name, *st)));
+        }
+        Ok(s)
     }
 
     /// Whether the evidence allows promotion, and if not, why not. Promotion needs a human's
@@ -318,8 +327,12 @@ impl Facts {
             None => return Err("no compliance evidence".into()),
         }
         match &self.confidence {
-            Some(a) if a.decision == ConfidenceDecision::Proceed => Ok(()),
-            Some(a) => Err(format!("confidence {:?}: {}", a.decision, a.reason)),
+            Some(a) if a.decision == Decision::Proceed => Ok(()),
+            Some(a) => Err(format!(
+                "confidence {}: {}",
+                a.decision.as_str(),
+                a.sentence
+            )),
             None => Err("no confidence assessment".into()),
         }
     }

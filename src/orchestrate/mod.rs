@@ -127,8 +127,7 @@ pub use event::{
     Action, ActionKey, ActionKind, ComplianceStatus, Event, EventKind, HumanDecision, Window,
 };
 pub use evidence::{
-    Assessment, ConfidenceDecision, ConfidenceModel, ConfigJudge, Facts, Judgement, Pairs, Signals,
-    ValidationEvidence, Validator,
+    ConfidenceModel, ConfigJudge, Facts, Judgement, Pairs, ValidationEvidence, Validator,
 };
 pub use host::{
     BlockingDriver, Clock, ComplianceChecks, DeployOp, Deployments, MetricSource, RunStats,

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::Millis;
 use super::event::{Action, ActionKey, ActionKind, Event, EventKind};
 use super::evidence::{ConfidenceModel, Facts, Validator};
+use crate::confidence::Signals;
 
 /// Why a step did not pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -220,6 +221,11 @@ pub trait Services {
     fn registry(&self) -> Option<&Registry> {
         None
     }
+    /// Adds what only the host knows to a target's confidence signals (the change's risk, the
+    /// track record, host-defined signals); the default adds nothing.
+    fn enrich(&self, _target: &str, signals: Signals) -> Signals {
+        signals
+    }
 }
 
 impl<S: Services + ?Sized> Services for &S {
@@ -232,6 +238,9 @@ impl<S: Services + ?Sized> Services for &S {
     fn registry(&self) -> Option<&Registry> {
         (**self).registry()
     }
+    fn enrich(&self, target: &str, signals: Signals) -> Signals {
+        (**self).enrich(target, signals)
+    }
 }
 
 impl<S: Services + ?Sized> Services for Box<S> {
@@ -243,6 +252,9 @@ impl<S: Services + ?Sized> Services for Box<S> {
     }
     fn registry(&self) -> Option<&Registry> {
         (**self).registry()
+    }
+    fn enrich(&self, target: &str, signals: Signals) -> Signals {
+        (**self).enrich(target, signals)
     }
 }
 

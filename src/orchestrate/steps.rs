@@ -6,11 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use super::Millis;
 use super::event::{ActionKey, ActionKind, ComplianceStatus, EventKind, Window};
-use super::evidence::{ConfidenceDecision, Judgement, ValidationEvidence};
+use super::evidence::{Judgement, ValidationEvidence};
 use super::step::{
     Branch, Cause, CauseKind, Cx, Gate, Input, Named, OnFailure, Outcome, OutcomeKind, Poll, Retry,
     RetryPolicy, Sequence, Step, StepExt, Timeout,
 };
+use crate::confidence::Decision as ConfidenceDecision;
 use crate::error::{Error, Result};
 use crate::judge::Verdict;
 use crate::judge::config::{CanaryConfig, Direction};
@@ -532,6 +533,7 @@ impl Validate {
             passed,
             stopped_early: !passed && self.look < self.opts.looks,
             judgement,
+            sequential_alpha: self.opts.sequential.as_ref().map(|p| p.alpha),
             sequential_p: self.monitor.as_ref().map(|m| {
                 let ps: Vec<f64> = m.metrics().values().map(|x| x.p_value()).collect();
                 crate::stats::sequential::bonferroni(&ps)
@@ -939,10 +941,31 @@ impl Step for ConfidenceGate {
                 "no confidence model",
             )));
         };
-        let a = model.assess(&cx.facts().signals());
+        let signals = match cx.facts().signals() {
+            Ok(sig) => cx.services().enrich(cx.target(), sig),
+            Err(e) => {
+                return Poll::Done(Outcome::Review(Cause::new(
+                    CauseKind::MissingEvidence,
+                    e.to_string(),
+                )));
+            }
+        };
+        let a = match model.assess(&signals) {
+            Ok(a) => a,
+            Err(e) => {
+                let detail = format!("the confidence model failed: {e}");
+                cx.note("confidence", detail.clone());
+                return Poll::Done(Outcome::Review(Cause::new(
+                    CauseKind::MissingEvidence,
+                    detail,
+                )));
+            }
+        };
         let sentence = format!(
-            "{:?} at confidence {:.3}: {}",
-            a.decision, a.confidence, a.reason
+            "{} at confidence {:.3}: {}",
+            a.decision.as_str(),
+            a.confidence,
+            a.sentence
         );
         cx.note("confidence", sentence.clone());
         let decision = a.decision;
