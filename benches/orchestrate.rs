@@ -134,11 +134,28 @@ fn run(n: usize, sv: &BenchServices) -> (Campaign, RunStats) {
     (c, stats)
 }
 
+/// This thread's CPU time (user + system), seconds, from `/proc/thread-self/stat` (Linux; 0
+/// elsewhere): the wall time of a bench on a loaded machine overstates its cost.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 fn bench(c: &mut Criterion) {
     const N: usize = 100_000;
     let sv = services();
     // Assert the result once.
+    let (t0, cpu0) = (std::time::Instant::now(), cpu_seconds());
     let (done, stats) = run(N, &sv);
+    let setup_s = t0.elapsed().as_secs_f64();
+    let setup_cpu = cpu_seconds() - cpu0;
     let s = done.summary();
     assert_eq!(s.targets, N);
     assert_eq!(s.rolled_back, N / 20, "{s:?}");
@@ -149,11 +166,17 @@ fn bench(c: &mut Criterion) {
         .map(|t| serde_json::to_vec(t).expect("state serializes").len())
         .sum();
     eprintln!(
-        "orchestrate/campaign/{N}: {} events, {} actions; serialized state per target {} bytes (JSON, mean over {N} settled targets)",
+        "orchestrate/campaign/{N}: {setup_s:.2} s wall, {setup_cpu:.2} s CPU (setup run), {} events, {} actions; serialized state per target {} bytes (JSON, mean over {N} settled targets)",
         stats.events,
         stats.actions,
         bytes / N
     );
+    if std::env::var_os("ORCHESTRATE_DUMP").is_some() {
+        eprintln!(
+            "{}",
+            serde_json::to_string_pretty(&done.targets()[0]).unwrap()
+        );
+    }
     drop(done);
     let mut g = c.benchmark_group("orchestrate");
     g.sample_size(10);

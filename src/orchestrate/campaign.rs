@@ -15,7 +15,7 @@
 //!   or blocked), the campaign halts: no further target starts, running targets finish, and the
 //!   targets never started stay `not_started`. `B = 1` never halts.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -130,14 +130,29 @@ pub struct Summary {
     pub running: usize,
 }
 
+/// An id index that is not state: equal whatever it holds, rebuilt on demand.
+#[derive(Debug, Clone, Default)]
+struct Index(HashMap<String, usize>);
+
+impl PartialEq for Index {
+    fn eq(&self, _: &Index) -> bool {
+        true
+    }
+}
+
 /// The campaign's coordinator: waves, concurrency, failure budget, statuses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Coordinator {
     opts: CampaignOptions,
     ids: Vec<String>,
-    position: BTreeMap<String, usize>,
+    /// Index of each id (rebuilt from `ids` after deserialization).
+    #[serde(skip)]
+    position: Index,
     status: Vec<TargetStatus>,
     wave_ends: Vec<usize>,
+    /// Per wave: targets settled, targets failed (kept so that each update is O(log waves)).
+    wave_settled: Vec<usize>,
+    wave_failed: Vec<usize>,
     wave: usize,
     next: usize,
     running: usize,
@@ -166,9 +181,9 @@ impl Coordinator {
     /// ```
     pub fn new(opts: CampaignOptions, ids: Vec<String>) -> Result<Self> {
         opts.validate()?;
-        let mut position = BTreeMap::new();
+        let mut position = Index(HashMap::with_capacity(ids.len()));
         for (i, id) in ids.iter().enumerate() {
-            if position.insert(id.clone(), i).is_some() {
+            if position.0.insert(id.clone(), i).is_some() {
                 return Err(Error::param(
                     "target",
                     crate::error::quote(id),
@@ -183,7 +198,10 @@ impl Coordinator {
             .map(|s| ((s * n as f64).ceil() as usize).clamp(1.min(n), n))
             .collect();
         wave_ends.dedup();
+        let waves = wave_ends.len();
         Ok(Coordinator {
+            wave_settled: vec![0; waves],
+            wave_failed: vec![0; waves],
             opts,
             status: vec![TargetStatus::NotStarted; n],
             ids,
@@ -225,10 +243,8 @@ impl Coordinator {
                 out.push(self.ids[self.next].clone());
                 self.next += 1;
             }
-            let wave_done = self.next == end
-                && self.status[self.wave_start()..end]
-                    .iter()
-                    .all(|s| s.is_settled());
+            let wave_done =
+                self.next == end && self.wave_settled[self.wave] == end - self.wave_start();
             if !wave_done {
                 return out;
             }
@@ -253,12 +269,33 @@ impl Coordinator {
         });
     }
 
+    /// The index of `id` (the index is rebuilt after deserialization).
+    pub(crate) fn index_of(&mut self, id: &str) -> Option<usize> {
+        if self.position.0.len() != self.ids.len() {
+            self.position.0 = self
+                .ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), i))
+                .collect();
+        }
+        self.position.0.get(id).copied()
+    }
+
+    fn find(&self, id: &str) -> Option<usize> {
+        if self.position.0.len() == self.ids.len() {
+            self.position.0.get(id).copied()
+        } else {
+            self.ids.iter().position(|x| x == id)
+        }
+    }
+
     /// Records that `id` now has `status`; returns the targets to start.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for an unknown id.
     pub fn settled(&mut self, id: &str, status: TargetStatus, now: Millis) -> Result<Vec<String>> {
-        let &i = self.position.get(id).ok_or_else(|| {
+        let i = self.index_of(id).ok_or_else(|| {
             Error::param("target", crate::error::quote(id), "not in this campaign")
         })?;
         let before = self.status[i];
@@ -273,19 +310,18 @@ impl Coordinator {
         self.status[i] = status;
         // The budget is checked on the wave this target belongs to.
         let wave = self.wave_ends.partition_point(|&e| e <= i);
-        let (start, end) = (
-            if wave == 0 {
-                0
-            } else {
-                self.wave_ends[wave - 1]
-            },
-            self.wave_ends[wave],
-        );
-        let failed = self.status[start..end]
-            .iter()
-            .filter(|s| s.is_failure())
-            .count();
-        let size = end - start;
+        let start = if wave == 0 {
+            0
+        } else {
+            self.wave_ends[wave - 1]
+        };
+        let size = self.wave_ends[wave] - start;
+        let one = |b: bool| usize::from(b);
+        self.wave_settled[wave] =
+            self.wave_settled[wave] + one(status.is_settled()) - one(before.is_settled());
+        self.wave_failed[wave] =
+            self.wave_failed[wave] + one(status.is_failure()) - one(before.is_failure());
+        let failed = self.wave_failed[wave];
         if self.halted.is_none() && failed as f64 > self.opts.failure_budget * size as f64 {
             let why = format!(
                 "wave {}: {failed} of {size} targets failed, over the failure budget {}",
@@ -405,7 +441,9 @@ impl<S: Step> Campaign<S> {
     ) -> Result<()> {
         // Starting a target can settle it at once (and admit more): iterate, never recurse.
         while let Some(id) = ids.pop() {
-            let i = self.coordinator.position[&id];
+            let i = self.coordinator.index_of(&id).ok_or_else(|| {
+                Error::param("target", crate::error::quote(&id), "not in this campaign")
+            })?;
             let h = self.targets[i].handle(&Event::start(&id, now), services)?;
             out.extend(h.actions);
             let st = self.targets[i].status();
@@ -421,17 +459,13 @@ impl<S: Step> Campaign<S> {
     /// # Errors
     /// [`Error::InvalidParameter`] for an event of an unknown target.
     pub fn handle(&mut self, event: &Event, services: &dyn Services) -> Result<Handled> {
-        let &i = self
-            .coordinator
-            .position
-            .get(&event.target)
-            .ok_or_else(|| {
-                Error::param(
-                    "event.target",
-                    crate::error::quote(&event.target),
-                    "not in this campaign",
-                )
-            })?;
+        let i = self.coordinator.index_of(&event.target).ok_or_else(|| {
+            Error::param(
+                "event.target",
+                crate::error::quote(&event.target),
+                "not in this campaign",
+            )
+        })?;
         let mut h = self.targets[i].handle(event, services)?;
         let st = self.targets[i].status();
         if h.accepted && st != self.coordinator.status[i] {
@@ -453,7 +487,7 @@ impl<S: Step> Campaign<S> {
 
     /// The target `id`.
     pub fn target(&self, id: &str) -> Option<&Target<S>> {
-        self.coordinator.position.get(id).map(|&i| &self.targets[i])
+        self.coordinator.find(id).map(|i| &self.targets[i])
     }
 
     /// Counts per status.

@@ -1,7 +1,5 @@
 //! One target's state machine: a pipeline, its facts, its outstanding actions, its audit trail.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::Millis;
@@ -105,7 +103,8 @@ pub struct Target<S = super::Node> {
     clock: Millis,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     outcome: Option<Outcome>,
-    outstanding: BTreeMap<ActionKey, ActionKind>,
+    /// Issued, unanswered actions (a handful at a time: a vector beats a map here).
+    outstanding: Vec<(ActionKey, ActionKind)>,
     facts: Facts,
     audit: Vec<AuditEntry>,
     accepted: u64,
@@ -121,7 +120,7 @@ impl<S: Step> Target<S> {
             seq: 0,
             clock: Millis::MIN,
             outcome: None,
-            outstanding: BTreeMap::new(),
+            outstanding: Vec::new(),
             facts: Facts::default(),
             audit: Vec::new(),
             accepted: 0,
@@ -158,8 +157,8 @@ impl<S: Step> Target<S> {
         &self.step
     }
 
-    /// Actions issued and not answered yet (timers included), in key order: what a host that
-    /// lost its outbox performs again, under the same keys.
+    /// Actions issued and not answered yet (timers included), in the order issued: what a
+    /// host that lost its outbox performs again, under the same keys.
     pub fn outstanding(&self) -> impl Iterator<Item = Action> + '_ {
         self.outstanding.iter().map(|(k, kind)| Action {
             key: k.clone(),
@@ -196,9 +195,10 @@ impl<S: Step> Target<S> {
                 Input::Start
             }
             _ => {
-                if self.outstanding.remove(&event.key).is_none() {
+                let Some(i) = self.outstanding.iter().position(|(k, _)| *k == event.key) else {
                     return Ok(Handled::default());
-                }
+                };
+                self.outstanding.remove(i);
                 Input::Event(event)
             }
         };
@@ -230,7 +230,7 @@ impl<S: Step> Target<S> {
             }
         }
         for a in &actions {
-            self.outstanding.insert(a.key.clone(), a.kind.clone());
+            self.outstanding.push((a.key.clone(), a.kind.clone()));
         }
         let before = self.status;
         self.status = self.derive_status();

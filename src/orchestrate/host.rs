@@ -310,20 +310,18 @@ impl BlockingDriver<'_> {
     ) -> Result<RunStats> {
         let mut stats = RunStats::default();
         let mut queue: VecDeque<Action> = campaign.start(self.clock.now(), services)?.into();
-        let mut timers: BinaryHeap<Reverse<(Millis, u64)>> = BinaryHeap::new();
-        let mut parked: BTreeMap<u64, Action> = BTreeMap::new();
+        let mut timers: BinaryHeap<Reverse<Due>> = BinaryHeap::new();
         let mut tick = 0u64;
         loop {
             let action = match queue.pop_front() {
                 Some(a) => a,
                 None => match timers.pop() {
-                    Some(Reverse((at, id))) => {
+                    Some(Reverse(Due(at, _, a))) => {
                         if at > self.clock.now() {
                             stats.ended_at = self.clock.now();
                             observe(campaign, &stats);
                         }
                         self.clock.sleep_until(at);
-                        let a = parked.remove(&id).expect("every queued timer is parked");
                         let e = Event::answer(&a, self.clock.now().max(at), EventKind::TimerFired);
                         stats.events += 1;
                         queue.extend(campaign.handle(&e, services)?.actions);
@@ -335,8 +333,7 @@ impl BlockingDriver<'_> {
             stats.actions += 1;
             if let ActionKind::StartTimer { at } = action.kind {
                 tick += 1;
-                timers.push(Reverse((at, tick)));
-                parked.insert(tick, action);
+                timers.push(Reverse(Due(at, tick, action)));
                 continue;
             }
             let Some(kind) = self.perform(&action) else {
@@ -390,5 +387,28 @@ impl BlockingDriver<'_> {
             timed_out: timed_out(&e),
             message: e.to_string(),
         }))
+    }
+}
+
+/// A timer in the driver's queue, ordered by due time, then by issue order.
+struct Due(Millis, u64, Action);
+
+impl PartialEq for Due {
+    fn eq(&self, other: &Due) -> bool {
+        (self.0, self.1) == (other.0, other.1)
+    }
+}
+
+impl Eq for Due {}
+
+impl PartialOrd for Due {
+    fn partial_cmp(&self, other: &Due) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Due {
+    fn cmp(&self, other: &Due) -> std::cmp::Ordering {
+        (self.0, self.1).cmp(&(other.0, other.1))
     }
 }

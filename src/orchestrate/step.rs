@@ -676,15 +676,25 @@ impl<S: Step> Step for Sequence<S> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Retry<S> {
     initial: S,
-    current: S,
+    /// The attempt under way (absent before the start and once finished).
+    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
+    current: Option<S>,
     policy: RetryPolicy,
     attempt: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     backoff: Option<ActionKey>,
 }
 
+fn none<S>() -> Option<S> {
+    None
+}
+
 impl<S: Step + Clone> Retry<S> {
-    fn settle(&mut self, cx: &mut Cx<'_>, poll: Poll) -> Poll {
-        match poll {
+    fn attempt(&mut self, cx: &mut Cx<'_>, input: Input<'_>) -> Poll {
+        let Some(current) = self.current.as_mut() else {
+            return Poll::Pending;
+        };
+        match current.advance(cx, input) {
             Poll::Done(Outcome::Failed(c))
                 if c.kind.retryable() && self.attempt < self.policy.attempts =>
             {
@@ -699,10 +709,15 @@ impl<S: Step + Clone> Retry<S> {
                         delay / 1000
                     ),
                 );
+                self.current = None;
                 self.backoff = Some(cx.timer(cx.now() + delay));
                 Poll::Pending
             }
-            other => other,
+            Poll::Pending => Poll::Pending,
+            done => {
+                self.current = None;
+                done
+            }
         }
     }
 }
@@ -712,22 +727,16 @@ impl<S: Step + Clone> Step for Retry<S> {
         if let Input::Start = input {
             self.attempt = 1;
             self.backoff = None;
-            self.current = self.initial.clone();
-            let p = self.current.advance(cx, Input::Start);
-            return self.settle(cx, p);
+            self.current = Some(self.initial.clone());
+            return self.attempt(cx, Input::Start);
         }
         if input.answer(self.backoff.as_ref()).is_some() {
             self.backoff = None;
             self.attempt += 1;
-            self.current = self.initial.clone();
-            let p = self.current.advance(cx, Input::Start);
-            return self.settle(cx, p);
+            self.current = Some(self.initial.clone());
+            return self.attempt(cx, Input::Start);
         }
-        if self.backoff.is_some() {
-            return Poll::Pending;
-        }
-        let p = self.current.advance(cx, input);
-        self.settle(cx, p)
+        self.attempt(cx, input)
     }
 }
 
@@ -737,6 +746,7 @@ impl<S: Step + Clone> Step for Retry<S> {
 pub struct Timeout<S> {
     inner: S,
     after_ms: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     timer: Option<ActionKey>,
 }
 
@@ -818,6 +828,7 @@ impl<S: Step, T: Step> Step for Branch<S, T> {
 pub struct OnFailure<S, T> {
     inner: S,
     handler: T,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     failure: Option<Outcome>,
 }
 
@@ -874,8 +885,8 @@ pub trait StepExt: Step + Sized {
         Self: Clone,
     {
         Retry {
-            initial: self.clone(),
-            current: self,
+            initial: self,
+            current: None,
             policy,
             attempt: 0,
             backoff: None,
