@@ -62,17 +62,18 @@
 //! A metric is `High` when a test looking for an increase flags it, `Low` for a decrease (`High`
 //! wins when both tails regress); every result's reason names the tests with their numbers.
 
-use statrs::function::beta::beta_reg;
-use statrs::function::erf::erfc;
-use statrs::function::gamma::ln_gamma;
-
 use crate::judge::config::{Direction, JudgeSettings, MetricConfig, MetricKind};
 use crate::judge::kayenta::{mean_ratio, prepare};
 use crate::judge::result::{Classification, MetricResult, SideStats, TestOutcome};
 use crate::judge::{MetricValues, base_result};
+use crate::stats::exceedance::{lower_tail_sorted, upper_tail_sorted};
 use crate::stats::hodges_lehmann::{HodgesLehmannOptions, hodges_lehmann};
 use crate::stats::mann_whitney::{MannWhitneyOptions, mann_whitney_rank_sum};
+use crate::stats::multiplicity::{Correction, adjusted_unchecked};
+use crate::stats::numeric::ln_choose;
+use crate::stats::quantile::median_sorted;
 use crate::stats::rank::rank_sum_sorted;
+use crate::stats::rate::{RateOptions, rate_test_unchecked};
 use crate::stats::{Alternative, Method};
 
 /// One test before the multiplicity adjustment.
@@ -82,24 +83,6 @@ struct PendingTest {
     outcome: TestOutcome,
     increase: bool,
     practical: bool,
-}
-
-fn normal_sf(z: f64) -> f64 {
-    0.5 * erfc(z / std::f64::consts::SQRT_2)
-}
-
-fn median_sorted(v: &[f64]) -> f64 {
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
-/// `ln C(n, k)` from log-gamma.
-fn ln_choose(n: usize, k: usize) -> f64 {
-    ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
 }
 
 /// Sorts finite values ascending through order-preserving integer keys (faster than comparing
@@ -125,11 +108,6 @@ fn points_needed(level: f64, sides: f64) -> usize {
     (1..10_000)
         .find(|&n| ln_choose(2 * n, n) >= target)
         .unwrap_or(10_000)
-}
-
-/// `P(E >= k)` for Rosenbaum's exceedance count: `prod_{i<k} (m - i) / (n + m - i)`.
-fn exceedance_p(n: usize, m: usize, k: usize) -> f64 {
-    (0..k).fold(1.0, |p, i| p * (m - i) as f64 / (n + m - i) as f64)
 }
 
 /// Largest `n_baseline * n_canary` for which the location shift is the Hodges-Lehmann estimate
@@ -222,7 +200,10 @@ pub(crate) fn classify_all(
                     ));
                     continue;
                 }
-                rate_tests(i, p, s.direction, settings.margin, target);
+                if let Err(e) = rate_tests(i, p, s.direction, settings.margin, target) {
+                    r.classification = Classification::Error;
+                    r.classification_reason = Some(format!("Metric Classification Failed: {e}"));
+                }
             }
             _ => {
                 let level = if s.muted {
@@ -378,20 +359,15 @@ fn continuous_tests(
     });
     // 2. Tails.
     if direction.allows_increase() {
-        let bmax = b[n - 1];
-        let first = c.partition_point(|&v| v <= bmax);
-        let k = m - first;
-        let excess = if k > 0 {
-            median_sorted(&c[first..]) - bmax
-        } else {
-            0.0
-        };
+        let tail = upper_tail_sorted(b, c);
+        let (k, bmax) = (tail.count, tail.extreme);
+        let excess = tail.median_excess.unwrap_or(0.0);
         out.push(PendingTest {
             metric: i,
             outcome: TestOutcome {
                 test: "upper-exceedance".into(),
                 side: "increase".into(),
-                p_value: exceedance_p(n, m, k),
+                p_value: tail.p_value,
                 adjusted_p_value: None,
                 effect: excess,
                 effect_name: format!(
@@ -405,19 +381,15 @@ fn continuous_tests(
         });
     }
     if direction.allows_decrease() {
-        let bmin = b[0];
-        let k = c.partition_point(|&v| v < bmin);
-        let excess = if k > 0 {
-            bmin - median_sorted(&c[..k])
-        } else {
-            0.0
-        };
+        let tail = lower_tail_sorted(b, c);
+        let (k, bmin) = (tail.count, tail.extreme);
+        let excess = tail.median_excess.unwrap_or(0.0);
         out.push(PendingTest {
             metric: i,
             outcome: TestOutcome {
                 test: "lower-exceedance".into(),
                 side: "decrease".into(),
-                p_value: exceedance_p(n, m, k),
+                p_value: tail.p_value,
                 adjusted_p_value: None,
                 effect: excess,
                 effect_name: format!(
@@ -438,65 +410,33 @@ fn rate_tests(
     direction: Direction,
     margin: f64,
     out: &mut Vec<PendingTest>,
-) {
-    let (b, c) = (&p.control, &p.experiment);
-    let (n, m) = (b.len() as f64, c.len() as f64);
-    let bs: f64 = b.iter().sum();
-    let cs: f64 = c.iter().sum();
-    let total = bs + cs;
-    let p0 = m / (n + m);
-    let rb = bs / n;
-    let rc = cs / m;
-    let ratio = if rb > 0.0 {
-        rc / rb
-    } else if rc > 0.0 {
-        f64::INFINITY
-    } else {
-        1.0
+) -> crate::error::Result<()> {
+    let alternative = match direction {
+        Direction::Increase => Alternative::Greater,
+        Direction::Decrease => Alternative::Less,
+        _ => Alternative::TwoSided,
     };
-    // Dispersion of the per-step counts around each side's mean.
-    let ss: f64 = b.iter().map(|x| (x - rb) * (x - rb)).sum::<f64>()
-        + c.iter().map(|x| (x - rc) * (x - rc)).sum::<f64>();
-    let df = n + m - 2.0;
-    let pooled = total / (n + m);
-    let phi = if df > 0.0 && pooled > 0.0 {
-        ss / df / pooled
+    let t = rate_test_unchecked(
+        &p.control,
+        &p.experiment,
+        &RateOptions::new().alternative(alternative),
+    )?;
+    let (bs, cs, ratio) = (t.baseline_events, t.canary_events, t.rate_ratio);
+    let (n, m) = (t.n_baseline, t.n_canary);
+    let how = if bs + cs == 0.0 {
+        "no events on either side".to_string()
+    } else if t.method == Method::Exact {
+        "exact conditional binomial".to_string()
     } else {
-        1.0
-    };
-    let integral = b.iter().chain(c).all(|v| v.fract() == 0.0);
-    let (p_up, p_down, how) = if total == 0.0 {
-        (1.0, 1.0, "no events on either side".to_string())
-    } else if phi <= 1.0 && integral {
-        let up = if cs <= 0.0 {
-            1.0
-        } else {
-            beta_reg(cs, total - cs + 1.0, p0)
-        };
-        let down = if cs >= total {
-            1.0
-        } else {
-            1.0 - beta_reg(cs + 1.0, total - cs, p0)
-        };
-        (
-            up.clamp(0.0, 1.0),
-            down.clamp(0.0, 1.0),
-            "exact conditional binomial".to_string(),
-        )
-    } else {
-        let phi = phi.max(1.0);
-        let sd = (phi * total * p0 * (1.0 - p0)).sqrt();
-        let d = cs - total * p0;
-        (
-            normal_sf((d - 0.5) / sd),
-            normal_sf((-d - 0.5) / sd),
-            format!("quasi-binomial normal approximation, dispersion {phi:.3}"),
+        format!(
+            "quasi-binomial normal approximation, dispersion {:.3}",
+            t.dispersion.max(1.0)
         )
     };
-    let (pv, side, increase) = match direction {
-        Direction::Increase => (p_up, "increase", true),
-        Direction::Decrease => (p_down, "decrease", false),
-        _ => ((2.0 * p_up.min(p_down)).min(1.0), "either", ratio >= 1.0),
+    let (side, increase) = match direction {
+        Direction::Increase => ("increase", true),
+        Direction::Decrease => ("decrease", false),
+        _ => ("either", ratio >= 1.0),
     };
     let practical = if increase {
         ratio > 1.0 + margin
@@ -508,7 +448,7 @@ fn rate_tests(
         outcome: TestOutcome {
             test: "rate".into(),
             side: side.into(),
-            p_value: pv,
+            p_value: t.p_value,
             adjusted_p_value: None,
             effect: ratio,
             effect_name: format!(
@@ -520,26 +460,19 @@ fn rate_tests(
         increase,
         practical,
     });
+    Ok(())
 }
 
-/// Holm's step-down adjustment in place: adjusted `p_(i) = max_{j <= i} min(1, (k - j + 1) p_(j))`;
-/// a test is a regression when its adjusted p-value is `<= alpha` and its effect is practical.
+/// Holm's step-down adjustment ([`crate::stats::multiplicity`]) in place; a test is a
+/// regression when its adjusted p-value is `<= alpha` and its effect is practical.
 fn holm(tests: &mut [PendingTest], alpha: f64) {
-    let k = tests.len();
-    let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&a, &b| {
-        tests[a]
-            .outcome
-            .p_value
-            .total_cmp(&tests[b].outcome.p_value)
-    });
-    let mut running = 0.0f64;
-    for (j, &idx) in order.iter().enumerate() {
-        let adj = ((k - j) as f64 * tests[idx].outcome.p_value).min(1.0);
-        running = running.max(adj);
-        let t = &mut tests[idx];
-        t.outcome.adjusted_p_value = Some(running);
-        t.outcome.regression = running <= alpha && t.practical;
+    let p: Vec<f64> = tests.iter().map(|t| t.outcome.p_value).collect();
+    for (t, adj) in tests
+        .iter_mut()
+        .zip(adjusted_unchecked(&p, Correction::Holm))
+    {
+        t.outcome.adjusted_p_value = Some(adj);
+        t.outcome.regression = adj <= alpha && t.practical;
     }
 }
 
@@ -603,11 +536,8 @@ mod tests {
     }
 
     #[test]
-    fn ln_choose_and_points_needed() {
-        assert!((ln_choose(20, 10) - 184_756f64.ln()).abs() < 1e-9);
+    fn points_needed_is_the_smallest_size() {
         // 1 / C(12, 6) = 1 / 924 <= 0.05 / 20 = 1 / 400 but 1 / C(10, 5) = 1 / 252 is not.
         assert_eq!(points_needed(0.05 / 20.0, 1.0), 6);
-        // Rosenbaum: P(E >= 7) for n = m = 10 is C(10, 7) / C(20, 7) = 120 / 77520.
-        assert!((exceedance_p(10, 10, 7) - 120.0 / 77_520.0).abs() < 1e-15);
     }
 }

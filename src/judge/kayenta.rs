@@ -4,7 +4,7 @@
 //!
 //! 1. **NaN strategy** per side (`remove` drops NaN, `replace` turns NaN into 0.0), then, when
 //!    `outliers.strategy` is `remove`, outlier removal per side: with R type-7 percentiles
-//!    ([`quantile_type7`]), fences `lower = min(P1, Q1 - f*IQR)` and
+//!    ([`stats::quantile`](crate::stats::quantile)), fences `lower = min(P1, Q1 - f*IQR)` and
 //!    `upper = max(P99, Q3 + f*IQR)`; points strictly outside are removed.
 //! 2. Per-side stats `{count, mean, min, max, std (n - 1)}`.
 //! 3. In order: a side empty gives `Nodata` (`NodataFailMetric` when `mustHaveData` and not
@@ -32,13 +32,16 @@
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::error::{Error, Result};
 use crate::judge::config::{
     Direction, EffectMeasure, MetricSettings, NanStrategy, OutlierStrategy,
 };
 use crate::judge::result::{Classification, SideStats};
+use crate::stats::effect::cles;
+use crate::stats::normal;
+use crate::stats::numeric::zeroin;
+use crate::stats::quantile::type7_sorted as quantile_type7;
 use crate::stats::rank::rank_sum_shifted;
 
 /// Seed of the Gaussian noise added when each side is a single constant.
@@ -46,27 +49,6 @@ pub const NOISE_SEED: u64 = 0x4B41_5945_4E54_4131;
 
 /// R's default `tol.root` in `wilcox.test`, which Kayenta uses.
 pub const ROOT_TOLERANCE: f64 = 1e-4;
-
-/// R type-7 quantile of sorted finite data: `h = (n - 1) p`, linear interpolation between
-/// `x[floor(h)]` and `x[floor(h) + 1]`. Returns NaN for empty data.
-///
-/// # Example
-/// ```
-/// use canary_analysis::judge::kayenta::quantile_type7;
-/// assert_eq!(quantile_type7(&[1.0, 2.0, 3.0, 4.0], 0.25), 1.75);
-/// # Ok::<(), canary_analysis::Error>(())
-/// ```
-pub fn quantile_type7(sorted: &[f64], p: f64) -> f64 {
-    let n = sorted.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    let frac = h - lo as f64;
-    sorted[lo] + frac * (sorted[hi] - sorted[lo])
-}
 
 /// Applies the NaN strategy: `Remove` drops NaN, `Replace` turns NaN into 0.0.
 pub(crate) fn apply_nan_strategy(values: &[f64], strategy: NanStrategy) -> Vec<f64> {
@@ -108,84 +90,6 @@ pub(crate) fn prepare(values: &[f64], settings: &MetricSettings) -> Vec<f64> {
         OutlierStrategy::Keep => v,
         OutlierStrategy::Remove => remove_outliers(&v, settings.outliers.outlier_factor),
     }
-}
-
-/// R's `zeroin` (Brent 1973's root finder, as in R's `uniroot`): finds a root of `f` in
-/// `[a, b]` given `fa = f(a)`, `fb = f(b)` of opposite signs, to within `tol`, in at most
-/// `max_iter` iterations. Written from Brent's published algorithm (bisection, secant and inverse
-/// quadratic interpolation, with the step acceptance tests of Brent's ZEROIN).
-pub(crate) fn zeroin(
-    mut a: f64,
-    mut b: f64,
-    mut fa: f64,
-    mut fb: f64,
-    f: &mut dyn FnMut(f64) -> Result<f64>,
-    tol: f64,
-    max_iter: usize,
-) -> Result<f64> {
-    if fa == 0.0 {
-        return Ok(a);
-    }
-    if fb == 0.0 {
-        return Ok(b);
-    }
-    let mut c = a;
-    let mut fc = fa;
-    for _ in 0..=max_iter {
-        let prev_step = b - a;
-        if fc.abs() < fb.abs() {
-            // Keep b the best approximation so far.
-            a = b;
-            b = c;
-            c = a;
-            fa = fb;
-            fb = fc;
-            fc = fa;
-        }
-        let tol_act = 2.0 * f64::EPSILON * b.abs() + tol / 2.0;
-        let mut new_step = (c - b) / 2.0;
-        if new_step.abs() <= tol_act || fb == 0.0 {
-            return Ok(b);
-        }
-        if prev_step.abs() >= tol_act && fa.abs() > fb.abs() {
-            let cb = c - b;
-            let (mut p, mut q);
-            if a == c {
-                // Linear interpolation (secant).
-                let t1 = fb / fa;
-                p = cb * t1;
-                q = 1.0 - t1;
-            } else {
-                // Inverse quadratic interpolation.
-                let qq = fa / fc;
-                let t1 = fb / fc;
-                let t2 = fb / fa;
-                p = t2 * (cb * qq * (qq - t1) - (b - a) * (t1 - 1.0));
-                q = (qq - 1.0) * (t1 - 1.0) * (t2 - 1.0);
-            }
-            if p > 0.0 {
-                q = -q;
-            } else {
-                p = -p;
-            }
-            if p < 0.75 * cb * q - (tol_act * q).abs() / 2.0 && p < (prev_step * q / 2.0).abs() {
-                new_step = p / q;
-            }
-        }
-        if new_step.abs() < tol_act {
-            new_step = if new_step > 0.0 { tol_act } else { -tol_act };
-        }
-        a = b;
-        fa = fb;
-        b += new_step;
-        fb = f(b)?;
-        if (fb > 0.0 && fc > 0.0) || (fb < 0.0 && fc < 0.0) {
-            c = a;
-            fc = fa;
-        }
-    }
-    // R's uniroot warns and returns the last iterate.
-    Ok(b)
 }
 
 /// Kayenta's Mann-Whitney interval and estimate of the shift `experiment - control`.
@@ -264,7 +168,7 @@ pub fn kayenta_interval(
     let w_min = w_stat(&x, &y, mumin)?;
     let w_max = w_stat(&x, &y, mumax)?;
     let alpha = 1.0 - confidence;
-    let z = Normal::standard().inverse_cdf(1.0 - alpha / 2.0);
+    let z = normal::quantile(1.0 - alpha / 2.0);
     let root = |zq: f64| -> Result<f64> {
         let f_lower = w_min - zq;
         if f_lower <= 0.0 {
@@ -304,20 +208,12 @@ fn gaussian(rng: &mut Xoshiro256PlusPlus) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
-/// Common-language effect size `P(c > b) + 0.5 P(c == b)` of sorted samples.
-pub(crate) fn cles_sorted(baseline: &[f64], canary: &[f64]) -> f64 {
-    let rs = rank_sum_shifted(canary, baseline, 0.0);
-    rs.u_x / (canary.len() as f64 * baseline.len() as f64)
-}
-
-/// `mean(canary) / mean(baseline)`, NaN when either mean is 0.
+/// Kayenta's ratio: [`stats::effect::mean_ratio`](crate::stats::effect::mean_ratio), NaN when
+/// either mean is 0 (or the ratio is undefined).
 pub(crate) fn mean_ratio(baseline: &[f64], canary: &[f64]) -> f64 {
-    let mb = baseline.iter().sum::<f64>() / baseline.len() as f64;
-    let mc = canary.iter().sum::<f64>() / canary.len() as f64;
-    if mb == 0.0 || mc == 0.0 {
-        f64::NAN
-    } else {
-        mc / mb
+    match crate::stats::effect::mean_ratio(baseline, canary) {
+        Ok(r) if r != 0.0 => r,
+        _ => f64::NAN,
     }
 }
 
@@ -437,7 +333,18 @@ pub fn classify(control: &[f64], experiment: &[f64], s: &KayentaSettings) -> Kay
     let ratio = mean_ratio(&ctrl, &exp);
     let effect = match m.effect_size.measure {
         EffectMeasure::MeanRatio => ratio,
-        EffectMeasure::Cles => cles_sorted(&ys, &xs),
+        EffectMeasure::Cles => match cles(&ys, &xs) {
+            Ok(c) => c,
+            Err(e) => {
+                let mut r = base(
+                    Classification::Error,
+                    format!("Metric Classification Failed: {e}"),
+                    false,
+                );
+                r.ratio = ratio;
+                return r;
+            }
+        },
     };
     // Kayenta perturbs two single constants so the rank statistic has a spread.
     let interval = if one_value(&xs) && one_value(&ys) {
@@ -535,23 +442,6 @@ pub fn classify(control: &[f64], experiment: &[f64], s: &KayentaSettings) -> Kay
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn type7_matches_definition() {
-        let v = [1.0, 2.0, 3.0, 4.0, 10.0];
-        assert_eq!(quantile_type7(&v, 0.0), 1.0);
-        assert_eq!(quantile_type7(&v, 1.0), 10.0);
-        assert_eq!(quantile_type7(&v, 0.5), 3.0);
-        // h = 4 * 0.99 = 3.96 -> 4 + 0.96 * 6
-        assert!((quantile_type7(&v, 0.99) - 9.76).abs() < 1e-12);
-    }
-
-    #[test]
-    fn zeroin_finds_a_smooth_root() {
-        let mut f = |x: f64| Ok(x * x - 2.0);
-        let r = zeroin(0.0, 2.0, -2.0, 2.0, &mut f, 1e-12, 1000).unwrap();
-        assert!((r - 2f64.sqrt()).abs() < 1e-11);
-    }
 
     #[test]
     fn outliers_fence() {

@@ -29,6 +29,7 @@ use std::ops::Deref;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::stats::quantile::type7_sorted as quantile_type7;
 
 /// What to do with the non-finite values (NaN, `+inf`, `-inf`) of a raw series.
 ///
@@ -279,20 +280,6 @@ impl Sample {
             p90: quantile_type7(&sorted, 0.9),
             p99: quantile_type7(&sorted, 0.99),
         }
-    }
-}
-
-/// The type-7 quantile of an ascending, non-empty slice (`p` in `[0, 1]`).
-pub(crate) fn quantile_type7(sorted: &[f64], p: f64) -> f64 {
-    let n = sorted.len();
-    let h = (n - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    let frac = h - lo as f64;
-    if frac == 0.0 {
-        sorted[lo]
-    } else {
-        sorted[lo] + frac * (sorted[hi] - sorted[lo])
     }
 }
 

@@ -54,7 +54,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::stats::mann_whitney::{AUTO_EXACT_MAX_PAIRS, NullDistribution, normal_quantile, u_sd};
+use crate::stats::mann_whitney::{AUTO_EXACT_MAX_PAIRS, NullDistribution, u_sd};
+use crate::stats::normal::quantile as normal_quantile;
 use crate::stats::rank::{join, rank_sum_shifted, sorted_pair, tie_term_sorted};
 use crate::stats::{Alternative, Method, check_confidence};
 

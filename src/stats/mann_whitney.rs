@@ -64,6 +64,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::stats::normal::sf as normal_upper;
 use crate::stats::rank::{RankSum, rank_sum_unsorted};
 use crate::stats::{Alternative, Method};
 
@@ -182,17 +183,10 @@ pub fn mann_whitney(
 ///
 /// # Errors
 /// As [`mann_whitney`], except sample validation (the [`RankSum`] is trusted).
-///
-/// # Example
-/// ```
-/// use canary_analysis::stats::mann_whitney::{mann_whitney_rank_sum, MannWhitneyOptions};
-/// use canary_analysis::stats::rank::rank_sum_sorted;
-/// let rs = rank_sum_sorted(&[3.5, 5.0, 6.0, 7.0], &[1.0, 2.0, 3.0, 4.0]); // canary, baseline
-/// let r = mann_whitney_rank_sum(&rs, &MannWhitneyOptions::new())?;
-/// assert_eq!(r.u_baseline, 1.0);
-/// # Ok::<(), canary_analysis::Error>(())
-/// ```
-pub fn mann_whitney_rank_sum(rs: &RankSum, opts: &MannWhitneyOptions) -> Result<MannWhitney> {
+pub(crate) fn mann_whitney_rank_sum(
+    rs: &RankSum,
+    opts: &MannWhitneyOptions,
+) -> Result<MannWhitney> {
     let (n_c, n_b) = (rs.n_x, rs.n_y);
     if n_c == 0 || n_b == 0 {
         return Err(Error::sample(
@@ -289,16 +283,6 @@ pub(crate) fn u_sd(n_x: usize, n_y: usize, tie_term: f64) -> f64 {
     let (nx, ny) = (n_x as f64, n_y as f64);
     let n = nx + ny;
     (nx * ny / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)))).sqrt()
-}
-
-/// `P(Z > z)` for a standard normal `Z`, accurate in the far tails.
-pub(crate) fn normal_upper(z: f64) -> f64 {
-    0.5 * statrs::function::erf::erfc(z / std::f64::consts::SQRT_2)
-}
-
-/// The standard normal quantile `z` with `P(Z <= z) = p`, `0 < p < 1`.
-pub(crate) fn normal_quantile(p: f64) -> f64 {
-    -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p)
 }
 
 /// `P(U >= u)` under the exact null distribution without ties, `u` integral.

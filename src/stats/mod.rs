@@ -1,5 +1,7 @@
-//! Statistics: ranks, Mann-Whitney U, Hodges-Lehmann shift, bootstrap intervals, effect sizes and
-//! anytime-valid sequential tests.
+//! Statistics: ranks, Mann-Whitney U, Hodges-Lehmann shift, bootstrap intervals, effect sizes,
+//! quantiles, the exceedance (tail) test, rate tests on counts, multiplicity corrections and
+//! anytime-valid sequential tests. Each statistic is implemented once, here; the judges compose
+//! them.
 //!
 //! Conventions shared by every function here: arguments come baseline first, canary second, and
 //! every effect, shift or difference is **canary relative to baseline** (`canary - baseline`,
@@ -11,9 +13,15 @@ use crate::error::{Error, Result};
 
 pub mod bootstrap;
 pub mod effect;
+pub mod exceedance;
 pub mod hodges_lehmann;
 pub mod mann_whitney;
+pub mod multiplicity;
+pub(crate) mod normal;
+pub(crate) mod numeric;
+pub mod quantile;
 pub mod rank;
+pub mod rate;
 pub mod sequential;
 
 /// The alternative hypothesis of a test, or the side of an interval.

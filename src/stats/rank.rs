@@ -11,31 +11,32 @@ use crate::stats::{check_sample, sorted_sample};
 
 /// The Mann-Whitney statistic of one sample against another, with the pooled tie term.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct RankSum {
+pub(crate) struct RankSum {
     /// Size of the first sample (`x`).
-    pub n_x: usize,
+    pub(crate) n_x: usize,
     /// Size of the second sample (`y`).
-    pub n_y: usize,
+    pub(crate) n_y: usize,
     /// `U` of the first sample: the number of pairs with `x_i > y_j`, plus 1/2 per tied pair.
     /// Equals `R_x - n_x (n_x + 1) / 2` with average ranks.
-    pub u_x: f64,
+    pub(crate) u_x: f64,
     /// `sum(t^3 - t)` over the tie groups of the pooled sample.
-    pub tie_term: f64,
+    pub(crate) tie_term: f64,
 }
 
 impl RankSum {
     /// `U` of the second sample, `n_x * n_y - u_x`.
-    pub fn u_y(&self) -> f64 {
+    pub(crate) fn u_y(&self) -> f64 {
         (self.n_x as f64) * (self.n_y as f64) - self.u_x
     }
 
     /// Whether the pooled sample has any ties.
-    pub fn has_ties(&self) -> bool {
+    pub(crate) fn has_ties(&self) -> bool {
         self.tie_term > 0.0
     }
 
-    /// Whether every pooled observation has the same value.
-    pub fn all_tied(&self) -> bool {
+    /// Whether every pooled observation has the same value (used by the tests).
+    #[cfg(test)]
+    pub(crate) fn all_tied(&self) -> bool {
         let n = (self.n_x + self.n_y) as f64;
         self.tie_term == n * n * n - n
     }
@@ -45,7 +46,7 @@ impl RankSum {
 ///
 /// The slices must be sorted (by `f64::total_cmp` or `partial_cmp`) and finite; this is not
 /// checked beyond a debug assertion.
-pub fn rank_sum_sorted(x: &[f64], y: &[f64]) -> RankSum {
+pub(crate) fn rank_sum_sorted(x: &[f64], y: &[f64]) -> RankSum {
     rank_sum_shifted(x, y, 0.0)
 }
 
@@ -53,7 +54,7 @@ pub fn rank_sum_sorted(x: &[f64], y: &[f64]) -> RankSum {
 ///
 /// The shifted values are computed as `x_i - shift` in floating point, exactly as R's
 /// `rank(c(x - d, y))` sees them, so ties at a shift are the ties R sees.
-pub fn rank_sum_shifted(x: &[f64], y: &[f64], shift: f64) -> RankSum {
+pub(crate) fn rank_sum_shifted(x: &[f64], y: &[f64], shift: f64) -> RankSum {
     debug_assert!(x.windows(2).all(|w| w[0] <= w[1]));
     debug_assert!(y.windows(2).all(|w| w[0] <= w[1]));
     let (mut i, mut j) = (0usize, 0usize);

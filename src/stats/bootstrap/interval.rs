@@ -1,34 +1,10 @@
 //! Interval endpoints from a sorted bootstrap distribution: percentile, basic and BCa.
 
-use statrs::function::erf::{erfc, erfc_inv};
-
-use super::statistic::lerp;
 use super::{IntervalMethod, NAME};
 use crate::error::{Error, Result};
 use crate::stats::Alternative;
-
-/// The standard normal distribution function.
-pub(crate) fn normal_cdf(x: f64) -> f64 {
-    0.5 * erfc(-x / std::f64::consts::SQRT_2)
-}
-
-/// The standard normal quantile function (`0 < p < 1`).
-pub(crate) fn normal_quantile(p: f64) -> f64 {
-    -std::f64::consts::SQRT_2 * erfc_inv(2.0 * p)
-}
-
-/// The type-7 quantile of sorted data at `p` in `[0, 1]`.
-pub(crate) fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
-    let n = sorted.len();
-    let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
-    let k = (h.floor() as usize).min(n - 1);
-    let frac = h - k as f64;
-    if k + 1 < n {
-        lerp(sorted[k], sorted[k + 1], frac)
-    } else {
-        sorted[k]
-    }
-}
+use crate::stats::normal::{cdf as normal_cdf, quantile as normal_quantile};
+use crate::stats::quantile::type7_sorted as quantile_sorted;
 
 /// The sample standard deviation (divisor `B - 1`).
 pub(crate) fn standard_deviation(values: &[f64]) -> f64 {
@@ -163,25 +139,6 @@ pub(crate) fn endpoints(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn normal_functions_invert() {
-        for p in [1e-10, 0.005, 0.025, 0.05, 0.3, 0.5, 0.9, 0.975, 0.995] {
-            let z = normal_quantile(p);
-            // statrs's erfc is accurate to about 1e-10 relative (its inverse to about 1e-15)
-            assert!((normal_cdf(z) - p).abs() <= 1e-9 * p, "{p}");
-        }
-        assert_eq!(normal_quantile(0.5), 0.0);
-    }
-
-    #[test]
-    fn type7_quantile_interpolates() {
-        let s = [1.0, 2.0, 4.0, 8.0];
-        assert_eq!(quantile_sorted(&s, 0.0), 1.0);
-        assert_eq!(quantile_sorted(&s, 1.0), 8.0);
-        assert_eq!(quantile_sorted(&s, 0.5), 3.0);
-        assert_eq!(quantile_sorted(&s, 0.75), 5.0);
-    }
 
     #[test]
     fn acceleration_of_constant_jackknife_is_degenerate() {

@@ -2,37 +2,12 @@
 
 use super::Statistic;
 use super::resample::Stream;
-
-/// The type-7 quantile of sorted data at fractional position `h = (n - 1) p` between the order
-/// statistics `a = x_(k)` and `b = x_(k+1)`: `a + (h - k) (b - a)`.
-#[inline]
-pub(crate) fn lerp(a: f64, b: f64, frac: f64) -> f64 {
-    if frac == 0.0 { a } else { a + frac * (b - a) }
-}
-
-/// The mean of two order statistics without overflow.
-#[inline]
-pub(crate) fn midpoint(a: f64, b: f64) -> f64 {
-    let s = a + b;
-    if s.is_finite() {
-        s / 2.0
-    } else {
-        a / 2.0 + b / 2.0
-    }
-}
+use crate::stats::quantile::{lerp, midpoint, type7_position as position};
 
 /// The smallest value of a non-empty slice.
 #[inline]
 fn min_of(v: &[f64]) -> f64 {
     v.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-/// Type-7 position `(k, frac)` of probability `p` among `n` values.
-#[inline]
-fn position(n: usize, p: f64) -> (usize, f64) {
-    let h = (n - 1) as f64 * p;
-    let k = (h.floor() as usize).min(n - 1);
-    (k, h - k as f64)
 }
 
 /// Number of observations cut from each end by a trimmed mean (`scipy.stats.trim_mean`).

@@ -27,8 +27,10 @@ use super::eprocess::{Decision, RunningP, check_alpha};
 use super::{Arm, CountMixture, Dkw, Msprt};
 use crate::error::{Error, Result};
 use crate::stats::Alternative;
+use crate::stats::multiplicity::{Correction, adjusted_unchecked};
 
-/// The Bonferroni combination `min(1, m * min_i p_i)` of `m` p-values (1 when empty).
+/// The Bonferroni combination `min(1, m * min_i p_i)` of `m` p-values (1 when empty): the
+/// smallest Bonferroni-adjusted p-value of [`multiplicity`](crate::stats::multiplicity).
 ///
 /// # Example
 /// ```
@@ -38,8 +40,9 @@ use crate::stats::Alternative;
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 pub fn bonferroni(p_values: &[f64]) -> f64 {
-    let min = p_values.iter().copied().fold(1.0f64, f64::min);
-    (min * p_values.len() as f64).min(1.0)
+    adjusted_unchecked(p_values, Correction::Bonferroni)
+        .into_iter()
+        .fold(1.0, f64::min)
 }
 
 /// One sequential test inside a [`MetricMonitor`].
