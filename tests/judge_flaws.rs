@@ -2,8 +2,8 @@
 //! reproduces them, the default judge does not.
 
 use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-use canary_analysis::judge::multi::{OptionalThresholds, StandalonePlan, run_standalone};
 use canary_analysis::judge::{Classification, MetricValues, Mode, judge_values};
+use canary_analysis::orchestrate::multi::{OptionalThresholds, StandalonePlan, run_standalone};
 
 fn cfg(kind: &str) -> CanaryConfig {
     CanaryConfig::from_json(&format!(

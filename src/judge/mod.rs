@@ -40,7 +40,6 @@ use crate::error::{Error, Result};
 pub mod config;
 pub mod default;
 pub mod kayenta;
-pub mod multi;
 pub mod report;
 pub mod result;
 pub mod score;

@@ -118,6 +118,7 @@ pub mod engine;
 pub mod event;
 pub mod evidence;
 pub mod host;
+pub mod multi;
 pub mod step;
 pub mod steps;
 
