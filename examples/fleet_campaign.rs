@@ -27,8 +27,9 @@
 //! "compliance": {"<check>": "pass"|"fail"|"unknown"}}`; `intervals[i]` is what the metric
 //! source returns at look `i + 1` (cumulative data), so the validation has as many looks as
 //! intervals. Unknown fields are ignored. `--write-targets-file T.jsonl` writes such a file
-//! from the generated fleet (`--looks K`, default 3, and `--points P` per side per look,
-//! default 80) and exits; its lines carry an extra `"truth"` field, which the campaign ignores
+//! from the generated fleet (`--looks K`, default 3, and `--points P` more points per side per
+//! look, default 167, so about 500 at the last look like the scenario suite; values rounded to
+//! 0.01) and exits; its lines carry an extra `"truth"` field, which the campaign ignores
 //! except to print, on stderr only, how a labelled file fared.
 //!
 //! **Host**: calls are instantaneous in simulated time, timers advance the simulated clock;
@@ -104,7 +105,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         report_targets: None,
         write_targets_file: None,
         looks: 3,
-        points: 80,
+        points: 167,
     };
     fn num<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
         let v = v.ok_or_else(|| format!("{flag} needs a value"))?;
@@ -695,7 +696,20 @@ fn write_targets_file(args: &Args, path: &str) -> Result<(), String> {
     for i in 0..n {
         let g = Generated::new(seed, i);
         let intervals: Vec<Value> = (1..=args.looks)
-            .map(|k| serde_json::to_value(g.pairs(k * args.points)).expect("pairs serialize"))
+            .map(|k| {
+                let mut pairs = g.pairs(k * args.points);
+                for p in &mut pairs {
+                    for v in p
+                        .values
+                        .control
+                        .iter_mut()
+                        .chain(p.values.experiment.iter_mut())
+                    {
+                        *v = (*v * 100.0).round() / 100.0;
+                    }
+                }
+                serde_json::to_value(pairs).expect("pairs serialize")
+            })
             .collect();
         let line = json!({"id": format!("svc-{i:05}"), "config": config, "intervals": intervals,
                           "compliance": g.compliance(), "truth": g.truth.name()});
