@@ -89,9 +89,10 @@ impl Judgement {
 ///         Judgement::from_result(&r)
 ///     }
 /// }
-/// let j = MyJudge { config: CanaryConfig::from_json(r#"{"metrics": []}"#)?,
-///     thresholds: Thresholds::new(95.0, 75.0)? };
-/// let _ = j.validate(&[]);
+/// let config = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+/// let j = MyJudge { config, thresholds: Thresholds::new(95.0, 75.0)? };
+/// // No pairs: the metric has no data, so nothing could be judged.
+/// assert_eq!(j.validate(&[])?.coverage, 0.0);
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 pub trait Validator {
