@@ -7,6 +7,8 @@
 //!   parse of the same bytes into `IgnoredAny` (validation only) and into `serde_json::Value`.
 //! - `ingest/csv_long/1000000`: `read_csv` on a 1,000,000-row long CSV (3 metrics, 2 groups, 2
 //!   instances each), including grouping and alignment.
+//! - `ingest/csv_rfc3339/1000000`: the same shape with RFC 3339 timestamps (fractional seconds,
+//!   `Z`), so the timestamp parser is measured too.
 //! - `ingest/kayenta/1000000`: `read_metric_set_pairs` on 10 pairs of 2 x 50,000 values.
 //!
 //! Every input is parsed once in setup and its point count asserted.
@@ -97,6 +99,39 @@ fn csv_body(rng: &mut Xoshiro256PlusPlus) -> String {
     s
 }
 
+/// The long CSV with RFC 3339 timestamps (`2026-11-DDThh:mm:ss.mmmZ`) in place of Unix seconds.
+fn csv_rfc3339_body(rng: &mut Xoshiro256PlusPlus) -> String {
+    let per = POINTS / 12;
+    let mut s = String::with_capacity(POINTS * 64);
+    s.push_str("metric,group,timestamp,value,instance\n");
+    let mut rows = 0;
+    let mut k = 0;
+    while rows < POINTS {
+        let m = ["http_latency_ms", "cpu_seconds", "errors_total"][(k / 4) % 3];
+        let g = ["baseline", "canary"][(k / 2) % 2];
+        let inst = k % 2;
+        let n = per.min(POINTS - rows);
+        for i in 0..n {
+            let t = 15 * (i + (k / 12) * per) as u64;
+            let (day, rem) = (t / 86_400, t % 86_400);
+            writeln!(
+                s,
+                "{m},{g},2026-11-{:02}T{:02}:{:02}:{:02}.{:03}Z,{},{g}-{inst}",
+                1 + day,
+                rem / 3600,
+                rem / 60 % 60,
+                rem % 60,
+                250 * (i % 4),
+                value(rng)
+            )
+            .unwrap();
+        }
+        rows += n;
+        k += 1;
+    }
+    s
+}
+
 fn kayenta_body(rng: &mut Xoshiro256PlusPlus) -> String {
     let per = POINTS / 20;
     let mut s = String::with_capacity(POINTS * 12);
@@ -134,6 +169,7 @@ fn ingest(c: &mut Criterion) {
     let prom = prometheus_body(&mut rng);
     let csv = csv_body(&mut rng);
     let kay = kayenta_body(&mut rng);
+    let csv3339 = csv_rfc3339_body(&mut rng);
     let popts = PrometheusOptions::new().instance_label("instance");
     let copts = CsvOptions::new();
 
@@ -141,21 +177,22 @@ fn ingest(c: &mut Criterion) {
     let pairs = read_query_range(&prom, &popts).unwrap();
     let n: usize = pairs
         .iter()
-        .map(|p| p.baseline.points() + p.canary.points())
+        .map(|p| p.baseline().points() + p.canary().points())
         .sum();
     assert_eq!(n, POINTS);
     let pairs = read_csv(&csv, &copts).unwrap();
     let n: usize = pairs
         .iter()
         .map(|p| {
-            p.baseline.points() - p.baseline.gap_steps() + p.canary.points() - p.canary.gap_steps()
+            p.baseline().points() - p.baseline().gap_steps() + p.canary().points()
+                - p.canary().gap_steps()
         })
         .sum();
     assert_eq!(n, POINTS);
     let pairs = read_metric_set_pairs(&kay).unwrap();
     let n: usize = pairs
         .iter()
-        .map(|p| p.values.control.len() + p.values.experiment.len())
+        .map(|p| p.baseline().points() + p.canary().points())
         .sum();
     assert_eq!(n, POINTS);
 
@@ -178,6 +215,10 @@ fn ingest(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(csv.len() as u64));
     g.bench_function(format!("csv_long/{POINTS}"), |b| {
         b.iter(|| read_csv(std::hint::black_box(&csv), &copts).unwrap())
+    });
+    g.throughput(Throughput::Bytes(csv3339.len() as u64));
+    g.bench_function(format!("csv_rfc3339/{POINTS}"), |b| {
+        b.iter(|| read_csv(std::hint::black_box(&csv3339), &copts).unwrap())
     });
     g.throughput(Throughput::Bytes(kay.len() as u64));
     g.bench_function(format!("kayenta/{POINTS}"), |b| {

@@ -6,8 +6,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-use canary_analysis::judge::{Classification, MetricValues, Mode, judge_values};
+use canary_analysis::prelude::*;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -64,29 +63,27 @@ fn data() -> (CanaryConfig, Data) {
 
 fn bench(c: &mut Criterion) {
     let (cfg, metrics) = data();
-    let values: Vec<MetricValues<'_>> = metrics
-        .iter()
-        .map(|(n, b, c)| MetricValues::new(n, b, c))
+    let pairs: Vec<MetricPair> = metrics
+        .into_iter()
+        .map(|(n, b, c)| MetricPair::from_values(n, b, c).unwrap())
         .collect();
     let t = Thresholds::new(95.0, 75.0).unwrap();
-    for mode in [Mode::Default, Mode::Kayenta] {
-        let r = judge_values(&cfg, &values, &t, mode).unwrap();
+    let default = DefaultJudge::new(cfg.clone(), t).unwrap();
+    let kayenta = KayentaJudge::new(cfg, t).unwrap();
+    for (name, judge) in [("default", &default as &dyn Judge), ("kayenta", &kayenta)] {
+        let r = judge.judge(&pairs).unwrap();
         assert_eq!(r.results.len(), METRICS);
-        assert_eq!(
-            r.results[0].classification,
-            Classification::High,
-            "{mode:?}"
-        );
+        assert_eq!(r.results[0].classification, Classification::High, "{name}");
     }
     let mut g = c.benchmark_group("judge");
     g.sample_size(20)
         .measurement_time(Duration::from_secs(4))
         .warm_up_time(Duration::from_secs(1));
     g.bench_function("default/metrics=100,n=1000", |b| {
-        b.iter(|| judge_values(black_box(&cfg), black_box(&values), &t, Mode::Default).unwrap())
+        b.iter(|| default.judge(black_box(&pairs)).unwrap())
     });
     g.bench_function("kayenta/metrics=100,n=1000", |b| {
-        b.iter(|| judge_values(black_box(&cfg), black_box(&values), &t, Mode::Kayenta).unwrap())
+        b.iter(|| kayenta.judge(black_box(&pairs)).unwrap())
     });
     g.finish();
 }

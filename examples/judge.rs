@@ -11,9 +11,15 @@
 
 use std::process::ExitCode;
 
-use canary_analysis::judge::config::{CanaryConfig, Thresholds};
 use canary_analysis::judge::report::render_html;
-use canary_analysis::judge::{MetricValues, Mode, judge};
+use canary_analysis::prelude::*;
+
+/// Which judge to build.
+#[derive(Clone, Copy)]
+enum Mode {
+    Kayenta,
+    Default,
+}
 use canary_analysis::metrics::read_metric_set_pairs;
 
 const USAGE: &str = "usage: judge --config CONFIG.json --pairs PAIRS.json --pass P --marginal M \
@@ -77,19 +83,26 @@ fn run() -> Result<(), String> {
         |path: &str| std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"));
     let config = CanaryConfig::from_json(&read(&args.config)?)
         .map_err(|e| format!("{}: {e}", args.config))?;
-    let pairs =
+    let pairs: Vec<MetricPair> =
         read_metric_set_pairs(&read(&args.pairs)?).map_err(|e| format!("{}: {e}", args.pairs))?;
     let thresholds =
         Thresholds::new(args.pass, args.marginal).map_err(|e| format!("thresholds: {e}"))?;
-    let result = judge(&config, &pairs, &thresholds, args.mode).map_err(|e| e.to_string())?;
+    let judge: Box<dyn Judge> = match args.mode {
+        Mode::Kayenta => {
+            Box::new(KayentaJudge::new(config, thresholds).map_err(|e| e.to_string())?)
+        }
+        Mode::Default => {
+            Box::new(DefaultJudge::new(config, thresholds).map_err(|e| e.to_string())?)
+        }
+    };
+    let result = judge.judge(&pairs).map_err(|e| e.to_string())?;
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
     let json = serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?;
     println!("{json}");
     if let Some(path) = args.html {
-        let values: Vec<MetricValues<'_>> = pairs
-            .iter()
-            .map(|p| MetricValues::new(&p.name, &p.values.control, &p.values.experiment))
-            .collect();
-        std::fs::write(&path, render_html(&result, &values))
+        std::fs::write(&path, render_html(&result, &pairs))
             .map_err(|e| format!("cannot write {path}: {e}"))?;
     }
     Ok(())

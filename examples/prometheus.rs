@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use canary_analysis::Error;
-use canary_analysis::metrics::NanPolicy;
 use canary_analysis::metrics::prometheus::{PrometheusOptions, read_query_range_slice};
+use canary_analysis::metrics::{CleanOptions, NanPolicy};
 
 fn fetch(
     url: &str,
@@ -94,20 +94,20 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     for pair in &pairs {
         println!(
             "   {}: {} steps, baseline instances {:?}, canary instances {:?}",
-            pair.id(),
-            pair.baseline.steps(),
-            pair.baseline
-                .instances
+            pair.selector(),
+            pair.baseline().steps(),
+            pair.baseline()
+                .instances()
                 .iter()
-                .map(|i| &i.id)
+                .map(|i| i.id())
                 .collect::<Vec<_>>(),
-            pair.canary
-                .instances
+            pair.canary()
+                .instances()
                 .iter()
-                .map(|i| &i.id)
+                .map(|i| i.id())
                 .collect::<Vec<_>>()
         );
-        for (group, series) in [("baseline", &pair.baseline), ("canary", &pair.canary)] {
+        for (group, series) in [("baseline", pair.baseline()), ("canary", pair.canary())] {
             for g in series.gaps() {
                 println!(
                     "   gap: {group} {} missing {} step(s) from t = {} ms",
@@ -117,9 +117,17 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
         }
-        let cleaned = pair.clean(NanPolicy::Remove)?;
-        for (group, side) in [("baseline", &cleaned.baseline), ("canary", &cleaned.canary)] {
-            let s = side.sample.summary();
+        let cleaned = pair.clean(&CleanOptions::new().policy(NanPolicy::Remove))?;
+        let record = cleaned.record();
+        for (group, sample, side) in [
+            ("baseline", cleaned.baseline(), &record.baseline),
+            ("canary", cleaned.canary(), &record.canary),
+        ] {
+            let Some(sample) = sample else {
+                println!("   {group:<8} no data (removed={})", side.removed);
+                continue;
+            };
+            let s = sample.summary();
             println!(
                 "   {group:<8} n={:<5} mean={:<10.4} median={:<10.4} p90={:<10.4} p99={:<10.4} removed={}",
                 s.n, s.mean, s.median, s.p90, s.p99, side.removed

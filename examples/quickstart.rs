@@ -5,14 +5,13 @@
 //! Run with `cargo run --release --example quickstart`.
 //!
 //! Quantiles are type 7 (R's default `quantile()`, numpy's `linear`).
-use canary_analysis::judge::config::{CanaryConfig, Thresholds};
 use canary_analysis::judge::report::render_html;
-use canary_analysis::judge::{MetricValues, Mode, judge};
 use canary_analysis::metrics::csv::{CsvOptions, read_csv};
 use canary_analysis::metrics::kayenta::read_metric_set_pairs;
 use canary_analysis::metrics::ndarray::{clean_view, pair_from_views};
 use canary_analysis::metrics::prometheus::{PrometheusOptions, read_query_range};
-use canary_analysis::metrics::{MetricPair, NanPolicy, Timestamps};
+use canary_analysis::metrics::{CleanOptions, MetricPair, NanPolicy, Timestamps};
+use canary_analysis::prelude::*;
 
 const KAYENTA: &str = include_str!("../fixtures/metrics/kayenta/pairs.json");
 const PROMETHEUS: &str = include_str!("../fixtures/metrics/prometheus/query_range.json");
@@ -32,15 +31,25 @@ fn summarize(pairs: &[MetricPair], policy: NanPolicy) -> canary_analysis::Result
         "metric", "group", "n", "mean", "median", "p90", "p99", "gaps", "handled"
     );
     for pair in pairs {
-        let cleaned = pair.clean(policy)?;
-        for (group, series, side) in [
-            ("baseline", &pair.baseline, &cleaned.baseline),
-            ("canary", &pair.canary, &cleaned.canary),
+        let cleaned = pair.clean(&CleanOptions::new().policy(policy))?;
+        let record = cleaned.record();
+        for (group, series, sample, side) in [
+            (
+                "baseline",
+                pair.baseline(),
+                cleaned.baseline(),
+                &record.baseline,
+            ),
+            ("canary", pair.canary(), cleaned.canary(), &record.canary),
         ] {
-            let s = side.sample.summary();
+            let Some(sample) = sample else {
+                println!("   {:<34} {:<8} no data", pair.selector(), group);
+                continue;
+            };
+            let s = sample.summary();
             println!(
                 "   {:<34} {:<8} {:>5} {:>10.4} {:>10.4} {:>10.4} {:>10.4} {:>5} {:>7}",
-                pair.id(),
+                pair.selector(),
                 group,
                 s.n,
                 s.mean,
@@ -75,11 +84,10 @@ fn main() -> canary_analysis::Result<()> {
     println!(
         "   read {} pairs: {:?}",
         kayenta.len(),
-        kayenta.iter().map(|p| &p.name).collect::<Vec<_>>()
+        kayenta.iter().map(|p| p.metric()).collect::<Vec<_>>()
     );
     println!("   NaN arrives as \"NaN\" (control) or null (experiment); both become gaps.");
-    let pairs: Vec<MetricPair> = kayenta.iter().map(|p| p.to_pair()).collect();
-    summarize(&pairs, NanPolicy::Remove)?;
+    summarize(&kayenta, NanPolicy::Remove)?;
 
     step(
         2,
@@ -95,13 +103,13 @@ fn main() -> canary_analysis::Result<()> {
     for p in &prom {
         println!(
             "   {}: {} baseline and {} canary instances on {:?}, {} steps",
-            p.id(),
-            p.baseline.instances.len(),
-            p.canary.instances.len(),
-            p.baseline.timestamps,
-            p.baseline.steps()
+            p.selector(),
+            p.baseline().instances().len(),
+            p.canary().instances().len(),
+            p.baseline().timestamps(),
+            p.baseline().steps()
         );
-        for g in p.baseline.gaps().iter().chain(p.canary.gaps().iter()) {
+        for g in p.baseline().gaps().iter().chain(p.canary().gaps().iter()) {
             println!(
                 "   gap: instance {:<16} steps {}..{} (from t = {:?} ms)",
                 g.instance,
@@ -132,7 +140,7 @@ fn main() -> canary_analysis::Result<()> {
     let wide = read_csv(CSV_WIDE, &CsvOptions::new().metric("cpu_usage"))?;
     summarize(&wide, NanPolicy::Remove)?;
     println!("   With NanPolicy::Fail, a gap is an error instead:");
-    match wide[0].clean(NanPolicy::Fail) {
+    match wide[0].clean(&CleanOptions::new().policy(NanPolicy::Fail)) {
         Ok(_) => println!("   (no gaps)"),
         Err(e) => println!("   error: {e}"),
     }
@@ -167,32 +175,40 @@ fn main() -> canary_analysis::Result<()> {
         "judge a sample canary (examples/data/): Kayenta mode and the default judge",
     );
     let config = CanaryConfig::from_json(SAMPLE_CONFIG)?;
-    let sample = read_metric_set_pairs(SAMPLE_PAIRS)?;
+    let sample: Vec<MetricPair> = read_metric_set_pairs(SAMPLE_PAIRS)?;
     let thresholds = Thresholds::new(95.0, 75.0)?;
+    let judges: [Box<dyn Judge>; 2] = [
+        Box::new(KayentaJudge::new(config.clone(), thresholds)?),
+        Box::new(DefaultJudge::new(config, thresholds)?),
+    ];
     let mut default_result = None;
-    for mode in [Mode::Kayenta, Mode::Default] {
-        let r = judge(&config, &sample, &thresholds, mode)?;
+    for judge in &judges {
+        let r = judge.judge(&sample)?;
         println!(
             "   {:<28} verdict {:<8} score {:>6} coverage {}",
             r.judge_name,
-            r.score.classification.as_str(),
-            r.score.score,
-            r.coverage
+            r.verdict().as_str(),
+            r.score(),
+            r.coverage()
         );
-        for m in &r.results {
-            println!("      {:<12} {}", m.name, m.classification.as_str());
+        for m in r.metrics() {
+            println!(
+                "      {:<12} {:<9} {}",
+                m.name,
+                m.classification.as_str(),
+                m.sentence()
+            );
+        }
+        if let Some(w) = r.worst() {
+            println!("   drives the verdict: {}", w.sentence());
         }
         default_result = Some(r);
     }
     println!("   Kayenta passes the 7-of-60-at-100x latency tail and the sparse errors against a");
     println!("   zero baseline; the default judge flags both and fails the canary.");
     if let Some(r) = default_result {
-        let values: Vec<MetricValues<'_>> = sample
-            .iter()
-            .map(|p| MetricValues::new(&p.name, &p.values.control, &p.values.experiment))
-            .collect();
         let path = std::env::temp_dir().join("canary-analysis-quickstart-report.html");
-        match std::fs::write(&path, render_html(&r, &values)) {
+        match std::fs::write(&path, render_html(&r, &sample)) {
             Ok(()) => println!("   HTML report written to {}", path.display()),
             Err(e) => println!("   could not write the report to {}: {e}", path.display()),
         }

@@ -39,8 +39,7 @@
 
 use std::time::Instant;
 
-use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-use canary_analysis::judge::{Classification, MetricValues, Mode, Verdict, judge_values};
+use canary_analysis::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -370,6 +369,16 @@ fn main() {
             continue;
         }
         let cfg = config(&sc.defs);
+        let judges: [(&str, Box<dyn Judge>); 2] = [
+            (
+                "default",
+                Box::new(DefaultJudge::new(cfg.clone(), thresholds).expect("valid judge")),
+            ),
+            (
+                "kayenta",
+                Box::new(KayentaJudge::new(cfg, thresholds).expect("valid judge")),
+            ),
+        ];
         let mut g = G(Xoshiro256PlusPlus::seed_from_u64(SEED ^ (si as u64) << 32));
         let mut hits = [0usize; 2];
         let mut insufficient = 0usize;
@@ -406,15 +415,15 @@ fn main() {
                 }
                 data.push((base, can));
             }
-            let values: Vec<MetricValues<'_>> = sc
+            let pairs: Vec<MetricPair> = sc
                 .defs
                 .iter()
-                .zip(&data)
-                .map(|(d, (b, c))| MetricValues::new(d.name, b, c))
+                .zip(data)
+                .map(|(d, (b, c))| MetricPair::from_values(d.name, b, c).expect("valid pair"))
                 .collect();
-            for (j, mode) in [Mode::Default, Mode::Kayenta].into_iter().enumerate() {
-                let r = judge_values(&cfg, &values, &thresholds, mode).expect("judge runs");
-                let not_pass = r.score.classification != Verdict::Pass;
+            for (j, (mode, judge)) in judges.iter().enumerate() {
+                let r = judge.judge(&pairs).expect("judge runs");
+                let not_pass = r.verdict() != Verdict::Pass;
                 let flagged =
                     |c: Classification| matches!(c, Classification::High | Classification::Low);
                 let hit = match sc.target {
@@ -426,7 +435,7 @@ fn main() {
                 if hit && sc.target.is_none() && std::env::var_os("SCENARIO_DEBUG").is_some() {
                     for m in r.results.iter().filter(|m| flagged(m.classification)) {
                         eprintln!(
-                            "{} [{:?}] {}: {}",
+                            "{} [{}] {}: {}",
                             sc.name,
                             mode,
                             m.name,
@@ -435,12 +444,12 @@ fn main() {
                     }
                     if !r.results.iter().any(|m| flagged(m.classification)) {
                         eprintln!(
-                            "{} [{:?}] verdict {}",
+                            "{} [{}] verdict {}",
                             sc.name, mode, r.score.classification_reason
                         );
                     }
                 }
-                if mode == Mode::Default
+                if *mode == "default"
                     && r.results
                         .iter()
                         .any(|m| m.classification == Classification::InsufficientData)

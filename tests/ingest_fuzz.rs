@@ -3,7 +3,7 @@
 use canary_analysis::metrics::csv::{CsvOptions, read_csv_slice};
 use canary_analysis::metrics::kayenta::read_metric_set_pairs_slice;
 use canary_analysis::metrics::prometheus::{PrometheusOptions, read_query_range_slice};
-use canary_analysis::metrics::{NanPolicy, ndarray::clean_view};
+use canary_analysis::metrics::{CleanOptions, NanPolicy, ndarray::clean_view};
 use proptest::prelude::*;
 
 const KAYENTA: &str = include_str!("../fixtures/metrics/kayenta/pairs.json");
@@ -68,7 +68,7 @@ fn mutate(base: &str, muts: &[Mutation]) -> Vec<u8> {
 fn all_readers(bytes: &[u8]) {
     if let Ok(pairs) = read_metric_set_pairs_slice(bytes) {
         for p in pairs {
-            let _ = p.to_pair().clean(NanPolicy::Remove);
+            let _ = p.clean(&CleanOptions::new().policy(NanPolicy::Remove));
         }
     }
     for opts in [
@@ -79,15 +79,15 @@ fn all_readers(bytes: &[u8]) {
     ] {
         if let Ok(pairs) = read_query_range_slice(bytes, &opts) {
             for p in pairs {
-                let _ = p.clean(NanPolicy::Replace(0.0));
-                let _ = p.baseline.gaps();
+                let _ = p.clean(&CleanOptions::new().policy(NanPolicy::Replace(0.0)));
+                let _ = p.baseline().gaps();
             }
         }
     }
     if let Ok(pairs) = read_csv_slice(bytes, &CsvOptions::new()) {
         for p in pairs {
-            let _ = p.clean(NanPolicy::Fail);
-            let _ = p.canary.gaps();
+            let _ = p.clean(&CleanOptions::new().policy(NanPolicy::Fail));
+            let _ = p.canary().gaps();
         }
     }
 }
@@ -109,7 +109,7 @@ proptest! {
     fn mutated_kayenta_never_panics(muts in prop::collection::vec(mutation(), 1..6)) {
         let bytes = mutate(KAYENTA, &muts);
         if let Ok(pairs) = read_metric_set_pairs_slice(&bytes) {
-            for p in pairs { let _ = p.to_pair().clean(NanPolicy::Remove); }
+            for p in pairs { let _ = p.clean(&CleanOptions::new().policy(NanPolicy::Remove)); }
         }
     }
 
@@ -119,7 +119,7 @@ proptest! {
         for opts in [PrometheusOptions::new(), PrometheusOptions::new().instance_label("instance"),
                      PrometheusOptions::new().instance_label("instance").step_millis(60_000)] {
             if let Ok(pairs) = read_query_range_slice(&bytes, &opts) {
-                for p in pairs { let _ = p.clean(NanPolicy::Remove); let _ = p.canary.gaps(); }
+                for p in pairs { let _ = p.clean(&CleanOptions::new().policy(NanPolicy::Remove)); let _ = p.canary().gaps(); }
             }
         }
     }
@@ -129,7 +129,7 @@ proptest! {
         let bytes = mutate(if wide { CSV_WIDE } else { CSV_LONG }, &muts);
         for opts in [CsvOptions::new(), CsvOptions::new().step_millis(60_000)] {
             if let Ok(pairs) = read_csv_slice(&bytes, &opts) {
-                for p in pairs { let _ = p.clean(NanPolicy::Remove); }
+                for p in pairs { let _ = p.clean(&CleanOptions::new().policy(NanPolicy::Remove)); }
             }
         }
     }

@@ -2,7 +2,7 @@
 use canary_analysis::metrics::kayenta::{
     read_metric_set_pairs, read_metric_set_pairs_reader, read_metric_set_pairs_slice,
 };
-use canary_analysis::metrics::{NanPolicy, Sample};
+use canary_analysis::metrics::{CleanOptions, MetricPair, NanPolicy, Sample, Timestamps};
 use canary_analysis::{Error, Location};
 
 fn parse_err(doc: &str) -> (Location, String) {
@@ -35,25 +35,39 @@ fn full_pair_with_all_fields() {
     let pairs = read_metric_set_pairs(doc).unwrap();
     assert_eq!(pairs.len(), 1);
     let p = &pairs[0];
-    assert_eq!(p.name, "latency");
-    assert_eq!(p.id.as_deref(), Some("a1"));
-    assert_eq!(p.tags["region"], "eu");
-    let c = &p.values.control;
+    assert_eq!(p.metric(), "latency");
+    assert_eq!(p.id(), Some("a1"));
+    assert_eq!(p.tags()["region"], "eu");
+    let c = p.baseline().instances()[0].values();
     assert_eq!(c.len(), 6);
     assert_eq!((c[0], c[2]), (1.0, 2.0));
     assert!(c[1].is_nan() && c[3].is_nan());
     assert_eq!((c[4], c[5]), (f64::INFINITY, f64::NEG_INFINITY));
-    assert_eq!(p.values.experiment, vec![1.5, 2.5]);
-    assert_eq!(p.scopes["control"].step_millis, Some(60000));
+    assert_eq!(p.canary().instances()[0].values(), &[1.5, 2.5]);
+    // Both scopes give a regular axis; the instance id is empty (one series per scope).
+    let axis = Timestamps::Regular {
+        start_millis: 1795424400000,
+        step_millis: 60000,
+    };
+    assert_eq!(p.baseline().timestamps(), &axis);
+    assert_eq!(p.canary().timestamps(), &axis);
+    assert_eq!(p.baseline().instances()[0].id(), "");
     assert_eq!(
-        p.scopes["control"].start_time_iso.as_deref(),
-        Some("2026-11-23T09:00:00Z")
+        p.baseline().gaps()[1].start_millis,
+        Some(1795424400000 + 3 * 60000)
     );
-    assert_eq!(
-        p.scopes["experiment"].start_time_millis,
-        Some(1795424400000)
-    );
-    assert_eq!(p.attributes["control"]["query"], "q");
+}
+
+#[test]
+fn scopes_without_a_positive_step_give_an_unknown_axis() {
+    let pairs = read_metric_set_pairs(
+        r#"[{"name": "m", "values": {"control": [1], "experiment": [2]},
+             "scopes": {"control": {"startTimeMillis": 5, "stepMillis": 0},
+                        "experiment": {"stepMillis": 1000}}}]"#,
+    )
+    .unwrap();
+    assert_eq!(pairs[0].baseline().timestamps(), &Timestamps::Unknown);
+    assert_eq!(pairs[0].canary().timestamps(), &Timestamps::Unknown);
 }
 
 #[test]
@@ -64,8 +78,9 @@ fn minimal_pair_and_single_object_and_nulls() {
     )
     .unwrap();
     assert_eq!(one.len(), 1);
-    assert!(one[0].tags.is_empty() && one[0].scopes.is_empty() && one[0].id.is_none());
-    assert!(one[0].values.control.is_empty());
+    assert!(one[0].tags().is_empty() && one[0].id().is_none());
+    assert!(one[0].baseline().is_empty());
+    assert_eq!(one[0].baseline().timestamps(), &Timestamps::Unknown);
     assert!(read_metric_set_pairs("[]").unwrap().is_empty());
     let via_slice = read_metric_set_pairs_slice(
         b"[{\"name\":\"m\",\"values\":{\"control\":[1],\"experiment\":[2]}}]",
@@ -79,25 +94,32 @@ fn minimal_pair_and_single_object_and_nulls() {
 }
 
 #[test]
-fn serialization_round_trips_in_kayenta_spelling() {
-    let doc = r#"[{"name": "m", "tags": {"a": "b"}, "values": {"control": [1, "NaN"], "experiment": ["-Infinity", 2.5]}}]"#;
+fn empty_values_object_is_a_metric_with_no_data() {
+    let pairs = read_metric_set_pairs(r#"[{"name": "m", "values": {}}]"#).unwrap();
+    assert!(pairs[0].baseline().is_empty() && pairs[0].canary().is_empty());
+    let c = pairs[0].clean(&CleanOptions::new()).unwrap();
+    assert!(c.baseline().is_none() && c.canary().is_none());
+    assert_eq!(c.record().baseline.cells, 0);
+    // One side missing is that side without data.
+    let pairs = read_metric_set_pairs(r#"[{"name": "m", "values": {"control": [1]}}]"#).unwrap();
+    let c = pairs[0].clean(&CleanOptions::new()).unwrap();
+    assert_eq!(c.baseline().map(|s| s.values()), Some(&[1.0][..]));
+    assert!(c.canary().is_none());
+}
+
+#[test]
+fn pairs_serialize_and_deserialize_as_validated_metric_pairs() {
+    let doc = r#"[{"name": "m", "id": "x", "tags": {"a": "b"}, "values": {"control": [1, 2], "experiment": [2.5]}}]"#;
     let pairs = read_metric_set_pairs(doc).unwrap();
     let out = serde_json::to_string(&pairs).unwrap();
+    let back: Vec<MetricPair> = serde_json::from_str(&out).unwrap();
+    assert_eq!(back, pairs);
+    // Deserialization validates: an empty metric name is refused.
+    let bad = out.replacen("\"metric\":\"m\"", "\"metric\":\"\"", 1);
     assert!(
-        out.contains("\"NaN\"") && out.contains("\"-Infinity\""),
-        "{out}"
+        serde_json::from_str::<Vec<MetricPair>>(&bad).is_err(),
+        "{bad}"
     );
-    let back = read_metric_set_pairs(&out).unwrap();
-    assert_eq!(back[0].values.control[0], 1.0);
-    assert!(back[0].values.control[1].is_nan());
-    assert_eq!(back[0].values.experiment[0], f64::NEG_INFINITY);
-    assert_eq!(back[0].tags, pairs[0].tags);
-    // serde's Deserialize impl reads the same spelling.
-    let one: canary_analysis::metrics::MetricSetPair = serde_json::from_str(
-        r#"{"name": "m", "values": {"control": [null], "experiment": ["NaN"]}}"#,
-    )
-    .unwrap();
-    assert!(one.values.control[0].is_nan());
 }
 
 #[test]
@@ -176,9 +198,10 @@ fn missing_and_duplicate_fields() {
     let (loc, reason) = parse_err(r#"[{"name": "m"}]"#);
     assert_eq!(loc, path("$[0]"));
     assert!(reason.contains("missing field `values`"), "{reason}");
-    let (loc, reason) = parse_err(r#"[{"name": "m", "values": {"control": [1]}}]"#);
-    assert_eq!(loc, path("$[0].values"));
-    assert!(reason.contains("missing field `experiment`"), "{reason}");
+    let (loc, reason) =
+        parse_err(r#"[{"name": "", "values": {"control": [1], "experiment": [2]}}]"#);
+    assert_eq!(loc, path("$[0].name"));
+    assert!(reason.contains("must not be empty"), "{reason}");
     let (loc, reason) =
         parse_err(r#"[{"name": "m", "name": "n", "values": {"control": [], "experiment": []}}]"#);
     assert_eq!(loc, path("$[0].name"));
@@ -212,7 +235,7 @@ fn all_nan_series_follows_the_policy() {
         r#"[{"name": "m", "values": {"control": ["NaN", null, "NaN"], "experiment": [1, "NaN"]}}]"#,
     )
     .unwrap();
-    let c = &pairs[0].values.control;
+    let c = pairs[0].baseline().instances()[0].values();
     let err = Sample::with_policy("m", c, NanPolicy::Remove).unwrap_err();
     assert!(
         matches!(&err, Error::InvalidSample { metric, reason } if metric == "m" && reason.contains("empty after policy")),
@@ -223,7 +246,12 @@ fn all_nan_series_follows_the_policy() {
     assert_eq!((replaced.replaced, replaced.removed), (3, 0));
     assert_eq!(replaced.policy, NanPolicy::Replace(0.0));
     assert!(Sample::with_policy("m", c, NanPolicy::Fail).is_err());
-    let e = Sample::with_policy("m", &pairs[0].values.experiment, NanPolicy::Remove).unwrap();
+    let e = Sample::with_policy(
+        "m",
+        pairs[0].canary().instances()[0].values(),
+        NanPolicy::Remove,
+    )
+    .unwrap();
     assert_eq!((e.sample.values(), e.removed), (&[1.0][..], 1));
 }
 
@@ -240,6 +268,7 @@ fn ten_million_point_series_parses() {
     }
     doc.push_str(r#"], "experiment": [1]}}]"#);
     let pairs = read_metric_set_pairs(&doc).unwrap();
-    assert_eq!(pairs[0].values.control.len(), n);
-    assert_eq!(pairs[0].values.control[n - 1], ((n - 1) % 10) as f64);
+    let c = pairs[0].baseline().instances()[0].values();
+    assert_eq!(c.len(), n);
+    assert_eq!(c[n - 1], ((n - 1) % 10) as f64);
 }

@@ -1,7 +1,7 @@
 //! ndarray input: borrowing without a copy, strided and column-major views, policies.
 use canary_analysis::Error;
 use canary_analysis::metrics::ndarray::{clean_view, pair_from_views, series_from_view};
-use canary_analysis::metrics::{NanPolicy, Timestamps};
+use canary_analysis::metrics::{CleanOptions, NanPolicy, Timestamps};
 use ndarray::{Array2, ShapeBuilder, array, s};
 
 #[test]
@@ -83,7 +83,9 @@ fn series_and_pairs_from_matrices() {
     assert!(series_from_view(b.view(), ts.clone(), Some(&ids[..1])).is_err());
     assert!(series_from_view(b.view(), Timestamps::Explicit(vec![1, 2]), None).is_err());
     let p = pair_from_views("rps", b.view(), c.view(), ts).unwrap();
-    let cleaned = p.clean(NanPolicy::Remove).unwrap();
-    assert_eq!(cleaned.baseline.sample.len(), 5);
-    assert_eq!(cleaned.canary.sample.len(), 3);
+    let cleaned = p
+        .clean(&CleanOptions::new().policy(NanPolicy::Remove))
+        .unwrap();
+    assert_eq!(cleaned.baseline().expect("data").len(), 5);
+    assert_eq!(cleaned.canary().expect("data").len(), 3);
 }

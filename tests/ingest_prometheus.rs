@@ -4,7 +4,7 @@ use canary_analysis::metrics::prometheus::{
     PrometheusOptions, parse_query_range, read_query_range, read_query_range_reader,
     read_query_range_slice,
 };
-use canary_analysis::metrics::{NanPolicy, Timestamps};
+use canary_analysis::metrics::{CleanOptions, NanPolicy, Timestamps};
 use canary_analysis::{Error, Location};
 
 fn doc(series: &str) -> String {
@@ -44,20 +44,20 @@ fn shipped_fixture_pairs_by_version_with_instances() {
     let pairs = read_query_range_slice(&body, &opts).unwrap();
     assert_eq!(pairs.len(), 1);
     let p = &pairs[0];
-    assert_eq!(p.metric, "http_latency_ms");
-    assert_eq!(p.tags.get("job").map(String::as_str), Some("checkout"));
-    assert!(!p.tags.contains_key("version") && !p.tags.contains_key("instance"));
-    assert_eq!(p.baseline.instances.len(), 2);
-    assert_eq!(p.canary.instances.len(), 2);
+    assert_eq!(p.metric(), "http_latency_ms");
+    assert_eq!(p.tags().get("job").map(String::as_str), Some("checkout"));
+    assert!(!p.tags().contains_key("version") && !p.tags().contains_key("instance"));
+    assert_eq!(p.baseline().instances().len(), 2);
+    assert_eq!(p.canary().instances().len(), 2);
     assert!(matches!(
-        p.baseline.timestamps,
+        p.baseline().timestamps(),
         Timestamps::Regular {
             step_millis: 60_000,
             ..
         }
     ));
     // Missing steps in the response are explicit gaps, per instance.
-    let gaps = p.baseline.gaps();
+    let gaps = p.baseline().gaps();
     assert_eq!(gaps.len(), 1);
     assert_eq!(
         (gaps[0].instance.as_str(), gaps[0].start_step, gaps[0].steps),
@@ -84,28 +84,33 @@ fn special_values_and_alignment() {
     let p = &read_query_range(&body, &PrometheusOptions::new()).unwrap()[0];
     // Offsets 0, 10, 10.5, 20, 30 s from the earliest: gcd 0.5 s, 61 steps.
     assert_eq!(
-        p.baseline.timestamps,
+        *p.baseline().timestamps(),
         Timestamps::Regular {
             start_millis: 10_000,
             step_millis: 500
         }
     );
-    let b = &p.baseline.instances[0].values;
+    let b = &p.baseline().instances()[0].values();
     assert!(b[0].is_nan());
     assert_eq!(
         (b[20], b[40], b[60]),
         (f64::INFINITY, f64::NEG_INFINITY, 1.5)
     );
-    assert_eq!(p.canary.instances[0].values[21], 2.0);
-    let c = p.clean(NanPolicy::Remove).unwrap();
-    assert_eq!(c.baseline.sample.values(), &[1.5]);
+    assert_eq!(p.canary().instances()[0].values()[21], 2.0);
+    let c = p
+        .clean(&CleanOptions::new().policy(NanPolicy::Remove))
+        .unwrap();
+    assert_eq!(c.baseline().expect("data").values(), &[1.5]);
     // Every non-finite cell of the 61-step grid but the one value is removed; 2 were infinite.
-    assert_eq!((c.baseline.removed, c.baseline.infinite), (60, 2));
-    assert_eq!(c.baseline.policy, NanPolicy::Remove);
+    assert_eq!(
+        (c.record().baseline.removed, c.record().baseline.infinite),
+        (60, 2)
+    );
+    assert_eq!(c.record().policy, NanPolicy::Remove);
     // With the query's step given, it is used.
     let opts = PrometheusOptions::new().step_millis(500);
     let q = &read_query_range(&body, &opts).unwrap()[0];
-    assert_eq!(format!("{:?}", q.baseline), format!("{:?}", p.baseline));
+    assert_eq!(format!("{:?}", q.baseline()), format!("{:?}", p.baseline()));
 }
 
 #[test]
@@ -123,9 +128,9 @@ fn custom_group_label_and_unnamed_metric() {
         .instance_label("pod")
         .metric("rate_5m");
     let p = &read_query_range(&body, &opts).unwrap()[0];
-    assert_eq!(p.id(), "rate_5m");
-    assert_eq!(p.baseline.instances.len(), 2);
-    assert_eq!(p.canary.instances[0].id, "c");
+    assert_eq!(p.selector(), "rate_5m");
+    assert_eq!(p.baseline().instances().len(), 2);
+    assert_eq!(p.canary().instances()[0].id(), "c");
 }
 
 #[test]
@@ -278,8 +283,11 @@ fn step_option_rejects_off_grid_and_absurd_grids() {
     assert!(reason.contains("limit"), "{reason}");
     // Without a step the same data use the union of timestamps instead of a huge grid.
     let p = &read_query_range(&body, &PrometheusOptions::new()).unwrap()[0];
-    assert!(matches!(p.baseline.timestamps, Timestamps::Regular { .. }));
-    assert_eq!(p.baseline.steps(), 2);
+    assert!(matches!(
+        p.baseline().timestamps(),
+        Timestamps::Regular { .. }
+    ));
+    assert_eq!(p.baseline().steps(), 2);
 }
 
 #[test]
@@ -290,14 +298,27 @@ fn all_nan_series_is_a_policy_result() {
     ]
     .join(","));
     let p = &read_query_range(&body, &PrometheusOptions::new().metric("m")).unwrap()[0];
-    let e = p.clean(NanPolicy::Remove).unwrap_err();
+    // An all-NaN side is "no data" for the judge, not an error.
+    let c = p
+        .clean(&CleanOptions::new().policy(NanPolicy::Remove))
+        .unwrap();
+    assert!(c.baseline().is_none());
+    assert_eq!(c.canary().expect("data").values(), &[1.0, 2.0]);
+    let e = p
+        .clean(&CleanOptions::new().policy(NanPolicy::Fail))
+        .unwrap_err();
     assert!(
-        matches!(&e, Error::InvalidSample { metric, reason } if metric == "m baseline" && reason.contains("empty after policy")),
+        matches!(&e, Error::InvalidSample { metric, reason } if metric == "m baseline" && reason.contains("step 0 (t = 0 ms)")),
         "{e:?}"
     );
-    let c = p.clean(NanPolicy::Replace(0.0)).unwrap();
-    assert_eq!(c.baseline.sample.values(), &[0.0, 0.0]);
-    assert!(p.clean(NanPolicy::Fail).is_err());
+    let c = p
+        .clean(&CleanOptions::new().policy(NanPolicy::Replace(0.0)))
+        .unwrap();
+    assert_eq!(c.baseline().expect("data").values(), &[0.0, 0.0]);
+    assert!(
+        p.clean(&CleanOptions::new().policy(NanPolicy::Fail))
+            .is_err()
+    );
 }
 
 #[test]
@@ -319,6 +340,6 @@ fn ten_million_point_series_parses() {
     let series = parse_query_range(&body).unwrap();
     assert_eq!(series[0].values.len(), n);
     let pairs = read_query_range(&body, &PrometheusOptions::new()).unwrap();
-    assert_eq!(pairs[0].baseline.steps(), n);
-    assert_eq!(pairs[0].canary.gap_steps(), n - 1);
+    assert_eq!(pairs[0].baseline().steps(), n);
+    assert_eq!(pairs[0].canary().gap_steps(), n - 1);
 }

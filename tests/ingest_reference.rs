@@ -6,7 +6,7 @@ use std::path::Path;
 use canary_analysis::metrics::csv::{CsvOptions, read_csv};
 use canary_analysis::metrics::kayenta::read_metric_set_pairs;
 use canary_analysis::metrics::prometheus::{PrometheusOptions, read_query_range};
-use canary_analysis::metrics::{MetricPair, NanPolicy, Summary, Timestamps};
+use canary_analysis::metrics::{CleanOptions, MetricPair, NanPolicy, Summary, Timestamps};
 use serde_json::Value;
 
 fn close(a: f64, b: f64) -> bool {
@@ -51,9 +51,7 @@ fn load(case: &Value) -> Result<Vec<MetricPair>, String> {
         .join(case["file"].as_str().ok_or("no file")?);
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let r = match case["format"].as_str() {
-        Some("kayenta") => {
-            read_metric_set_pairs(&text).map(|p| p.iter().map(|p| p.to_pair()).collect())
-        }
+        Some("kayenta") => read_metric_set_pairs(&text),
         Some("prometheus") => {
             let mut o = PrometheusOptions::new();
             if let Some(l) = case["instance_label"].as_str() {
@@ -103,32 +101,32 @@ fn reference_summaries() {
             };
             let Some(pair) = pairs
                 .iter()
-                .find(|p| Some(p.metric.as_str()) == case["metric"].as_str())
+                .find(|p| Some(p.metric()) == case["metric"].as_str())
             else {
                 fails.push(format!("{id}: metric {} not found", case["metric"]));
                 continue;
             };
             if let Some(start) = case["start_millis"].as_i64() {
-                match &pair.baseline.timestamps {
+                match &pair.baseline().timestamps() {
                     Timestamps::Regular { start_millis, .. } if *start_millis == start => {}
                     t => fails.push(format!("{id}: axis {t:?}, expected start {start}")),
                 }
             }
-            match pair.clean(NanPolicy::Remove) {
+            match pair.clean(&CleanOptions::new().policy(NanPolicy::Remove)) {
                 Ok(c) => {
                     check_side(
                         &id,
                         "baseline",
-                        &c.baseline.sample.summary(),
-                        pair.baseline.gap_steps(),
+                        &c.baseline().expect("data").summary(),
+                        pair.baseline().gap_steps(),
                         &case["baseline"],
                         &mut fails,
                     );
                     check_side(
                         &id,
                         "canary",
-                        &c.canary.sample.summary(),
-                        pair.canary.gap_steps(),
+                        &c.canary().expect("data").summary(),
+                        pair.canary().gap_steps(),
                         &case["canary"],
                         &mut fails,
                     );

@@ -1,9 +1,26 @@
 //! Kayenta's known flaws (shared/spec/kayenta.md, "Known flaws worth beating"): Kayenta mode
 //! reproduces them, the default judge does not.
 
-use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-use canary_analysis::judge::{Classification, MetricValues, Mode, judge_values};
+mod judge_support;
+
 use canary_analysis::orchestrate::multi::{OptionalThresholds, StandalonePlan, run_standalone};
+use canary_analysis::prelude::*;
+use judge_support::pair;
+
+#[derive(Clone, Copy)]
+enum Mode {
+    Kayenta,
+    Default,
+}
+
+fn run(cfg: &CanaryConfig, b: &[f64], c: &[f64], mode: Mode) -> CanaryJudgeResult {
+    let t = Thresholds::new(95.0, 75.0).unwrap();
+    let judge: Box<dyn Judge> = match mode {
+        Mode::Kayenta => Box::new(KayentaJudge::new(cfg.clone(), t).unwrap()),
+        Mode::Default => Box::new(DefaultJudge::new(cfg.clone(), t).unwrap()),
+    };
+    judge.judge(&[pair("m", b, c)]).unwrap()
+}
 
 fn cfg(kind: &str) -> CanaryConfig {
     CanaryConfig::from_json(&format!(
@@ -14,8 +31,7 @@ fn cfg(kind: &str) -> CanaryConfig {
 }
 
 fn classify(cfg: &CanaryConfig, b: &[f64], c: &[f64], mode: Mode) -> (Classification, String) {
-    let t = Thresholds::new(95.0, 75.0).unwrap();
-    let r = judge_values(cfg, &[MetricValues::new("m", b, c)], &t, mode).unwrap();
+    let r = run(cfg, b, c, mode);
     (
         r.results[0].classification,
         r.score.classification.as_str().to_owned(),
@@ -61,8 +77,7 @@ fn too_little_data_is_not_a_pass() {
     let b = [100.0, 101.0, 99.0];
     let c = [150.0, 151.0, 149.0];
     let cfg = cfg("continuous");
-    let t = Thresholds::new(95.0, 75.0).unwrap();
-    let r = judge_values(&cfg, &[MetricValues::new("m", &b, &c)], &t, Mode::Default).unwrap();
+    let r = run(&cfg, &b, &c, Mode::Default);
     assert_eq!(
         r.results[0].classification,
         Classification::InsufficientData
@@ -86,8 +101,7 @@ fn trivial_shift_on_a_huge_sample_passes() {
         .collect();
     let c: Vec<f64> = b.iter().map(|x| x * 1.005).collect();
     let cfg = cfg("continuous");
-    let t = Thresholds::new(95.0, 75.0).unwrap();
-    let r = judge_values(&cfg, &[MetricValues::new("m", &b, &c)], &t, Mode::Default).unwrap();
+    let r = run(&cfg, &b, &c, Mode::Default);
     let m = &r.results[0];
     assert_eq!(
         m.classification,
@@ -96,6 +110,11 @@ fn trivial_shift_on_a_huge_sample_passes() {
         m.classification_reason
     );
     assert!(m.analysis.tests[0].p_value < 1e-6);
+    assert!(
+        m.sentence().contains("within the 5% margin"),
+        "{}",
+        m.sentence()
+    );
 }
 
 #[test]

@@ -1,12 +1,32 @@
 //! Bad configs and pairs are typed errors; no input panics; results survive a serde round trip.
 
-use canary_analysis::Error;
-use canary_analysis::judge::config::{CanaryConfig, Thresholds};
+mod judge_support;
+
+use canary_analysis::judge::config::Warning;
 use canary_analysis::judge::report::render_html;
-use canary_analysis::judge::result::CanaryJudgeResult;
-use canary_analysis::judge::{MetricValues, Mode, judge, judge_values};
-use canary_analysis::metrics::read_metric_set_pairs;
+use canary_analysis::metrics::{MetricPair, read_metric_set_pairs};
+use canary_analysis::prelude::*;
+use judge_support::pair;
 use proptest::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    Kayenta,
+    Default,
+}
+
+fn judge_with(
+    cfg: &CanaryConfig,
+    pairs: &[MetricPair],
+    t: &Thresholds,
+    mode: Mode,
+) -> Result<CanaryJudgeResult> {
+    let judge: Box<dyn Judge> = match mode {
+        Mode::Kayenta => Box::new(KayentaJudge::new(cfg.clone(), *t)?),
+        Mode::Default => Box::new(DefaultJudge::new(cfg.clone(), *t)?),
+    };
+    judge.judge(pairs)
+}
 
 fn config_err(json: &str) -> String {
     match CanaryConfig::from_json(json) {
@@ -22,8 +42,20 @@ fn bad_configs_are_typed_errors() {
     let cases = [
         (r#"{"metrics": []}"#.to_string(), "no metrics"),
         (format!(r#"{{"metrics": [{m}], "classifier": {{"groupWeights": {{"g": -1}}}}}}"#), "non-negative"),
-        (format!(r#"{{"metrics": [{m}], "classifier": {{"groupWeights": {{"x": 10}}}}}}"#), "unknown group"),
-        (format!(r#"{{"metrics": [{m}, {m}]}}"#), "duplicate"),
+        (format!(r#"{{"metrics": [{m}, {m}]}}"#), "is duplicated"),
+        (format!(r#"{{"metrics": [{m}], "classifier": {{"groupWeights": {{"g": 0}}}}}}"#), "every group weighs 0"),
+        (
+            r#"{"metrics": [{"name": "a", "groups": ["g"]}, {"name": "b", "groups": ["h"]}], "classifier": {"groupWeights": {"g": 1e308, "h": 1e308}}}"#.to_string(),
+            "overflows",
+        ),
+        (
+            format!(r#"{{"metrics": [{m}], "classifier": {{"scoreThresholds": {{"pass": 0.95, "marginal": 0.75}}}}}}"#),
+            "0-100 scale",
+        ),
+        (
+            r#"{"metrics": [{"name": "a", "groups": ["g"], "analysisConfigurations": {"canary": {"kind": "gauge"}}}]}"#.to_string(),
+            "unknown kind",
+        ),
         (
             format!(r#"{{"metrics": [{m}], "classifier": {{"scoreThresholds": {{"pass": 70, "marginal": 80}}}}}}"#),
             "above the pass",
@@ -50,23 +82,44 @@ fn bad_configs_are_typed_errors() {
         assert!(got.contains(want), "{json}: {got}");
     }
     // Malformed JSON and wrong types are parse errors with a position.
-    for bad in [
-        "{",
-        r#"{"metrics": 3}"#,
-        r#"{"metrics": [{"name": "m", "analysisConfigurations": {"canary": {"nanStrategy": "drop"}}}]}"#,
-    ] {
+    for bad in ["{", r#"{"metrics": 3}"#] {
         assert_eq!(config_err(bad), "parse", "{bad}");
     }
     // Weights in the config that are NaN cannot be written in JSON; huge ones are caught.
     assert!(config_err(r#"{"metrics": [{"name": "a", "groups": ["g"]}], "classifier": {"groupWeights": {"g": 1e400}}}"#).len() > 1);
-    // Unknown directions read as `either`, as in Kayenta.
-    let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "a", "analysisConfigurations": {"canary": {"direction": "sideways"}}}]}"#).unwrap();
+    // Unknown spellings read as Kayenta's defaults, with a warning each; so does a weight for a
+    // group no metric lists.
+    let cfg = CanaryConfig::from_json(
+        r#"{"metrics": [{"name": "a", "groups": ["g"], "analysisConfigurations": {"canary": {
+            "direction": "sideways", "nanStrategy": "drop", "outliers": {"strategy": "trim"},
+            "effectSize": {"measure": "cohen"}}}}],
+            "classifier": {"groupWeights": {"g": 60, "old": 40}}}"#,
+    )
+    .unwrap();
+    let s = cfg.metrics()[0].settings();
     assert_eq!(
         format!(
-            "{:?}",
-            cfg.metrics[0].analysis_configurations.canary.direction
+            "{:?} {:?} {:?} {:?}",
+            s.get_direction(),
+            s.get_nan_policy(),
+            s.get_outlier_strategy(),
+            s.get_effect_measure()
         ),
-        "Either"
+        "Either Remove Keep MeanRatio"
+    );
+    let fallbacks: Vec<&str> = cfg
+        .warnings()
+        .iter()
+        .filter_map(|w| match w {
+            Warning::UnknownSpelling { fallback, .. } => Some(fallback.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fallbacks, ["either", "remove", "meanRatio", "keep"]);
+    assert!(
+        cfg.warnings()
+            .iter()
+            .any(|w| matches!(w, Warning::UnusedGroupWeight { group, .. } if group == "old"))
     );
 }
 
@@ -84,25 +137,23 @@ fn bad_thresholds_and_pairs_are_typed_errors() {
     let t = Thresholds::new(95.0, 75.0).unwrap();
     // A pair without a config.
     let b = [1.0, 2.0];
-    let r = judge_values(
-        &cfg,
-        &[MetricValues::new("other", &b, &b)],
-        &t,
-        Mode::Default,
-    );
+    let r = judge_with(&cfg, &[pair("other", &b, &b)], &t, Mode::Default);
     assert!(matches!(r, Err(Error::Config { .. })), "{r:?}");
-    // Infinite values.
-    let inf = [1.0, f64::INFINITY];
+    // Infinite values are non-finite like NaN: removed under `remove`, and counted.
+    let inf = [1.0, f64::INFINITY, 2.0];
     for mode in [Mode::Default, Mode::Kayenta] {
-        let r = judge_values(&cfg, &[MetricValues::new("m", &b, &inf)], &t, mode);
-        assert!(matches!(r, Err(Error::InvalidSample { .. })), "{r:?}");
+        let r = judge_with(&cfg, &[pair("m", &b, &inf)], &t, mode).unwrap();
+        let cleaning = r.metrics()[0].analysis.cleaning.clone().unwrap();
+        assert_eq!(
+            (
+                cleaning.canary.removed,
+                cleaning.canary.infinite,
+                r.metrics()[0].analysis.n_canary
+            ),
+            (1, 1, 2),
+            "{mode:?}"
+        );
     }
-    // Thresholds out of order given directly.
-    let bad = Thresholds {
-        pass: 10.0,
-        marginal: 20.0,
-    };
-    assert!(judge_values(&cfg, &[], &bad, Mode::Kayenta).is_err());
     // Malformed pairs JSON is the reader's typed error.
     assert!(read_metric_set_pairs(r#"[{"name": "m", "values": {"control": [1, "x"]}}]"#).is_err());
 }
@@ -117,7 +168,7 @@ fn missing_metrics_and_empty_sides_are_nodata() {
     let x = [1.0, 2.0, 3.0];
     let nan = [f64::NAN, f64::NAN];
     for mode in [Mode::Default, Mode::Kayenta] {
-        let r = judge_values(&cfg, &[MetricValues::new("a", &x, &nan)], &t, mode).unwrap();
+        let r = judge_with(&cfg, &[pair("a", &x, &nan)], &t, mode).unwrap();
         assert_eq!(r.results.len(), 2);
         assert!(
             r.results
@@ -135,12 +186,12 @@ fn sample_result_round_trips_through_json() {
         &std::fs::read_to_string(format!("{dir}/canary-config.json")).unwrap(),
     )
     .unwrap();
-    let pairs =
-        read_metric_set_pairs(&std::fs::read_to_string(format!("{dir}/pairs.json")).unwrap())
-            .unwrap();
+    let pairs = judge_support::kayenta_pairs(
+        &std::fs::read_to_string(format!("{dir}/pairs.json")).unwrap(),
+    );
     let t = Thresholds::new(95.0, 75.0).unwrap();
     for mode in [Mode::Default, Mode::Kayenta] {
-        let r = judge(&cfg, &pairs, &t, mode).unwrap();
+        let r = judge_with(&cfg, &pairs, &t, mode).unwrap();
         let json = serde_json::to_string(&r).unwrap();
         let back: CanaryJudgeResult = serde_json::from_str(&json).unwrap();
         assert_eq!(serde_json::to_string(&back).unwrap(), json);
@@ -161,14 +212,14 @@ fn sample_result_round_trips_through_json() {
     // The sample canary: Kayenta passes it, the default judge catches the 7-of-60-at-100x
     // latency tail and the sparse errors against a zero baseline.
     assert_eq!(
-        judge(&cfg, &pairs, &t, Mode::Kayenta)
+        judge_with(&cfg, &pairs, &t, Mode::Kayenta)
             .unwrap()
             .score
             .classification
             .as_str(),
         "Pass"
     );
-    let d = judge(&cfg, &pairs, &t, Mode::Default).unwrap();
+    let d = judge_with(&cfg, &pairs, &t, Mode::Default).unwrap();
     assert_eq!(d.score.classification.as_str(), "Fail");
     let class = |name: &str| {
         d.results
@@ -216,9 +267,9 @@ proptest! {
                   "critical": {critical}, "outliers": {{"strategy": "{outliers}"}}}}}}}}]}}"#
         )).unwrap();
         let t = Thresholds::new(95.0, 75.0).unwrap();
-        let data = [MetricValues::new("m", &b, &c)];
+        let data = [pair("m", &b, &c)];
         for mode in [Mode::Default, Mode::Kayenta] {
-            let r = judge_values(&cfg, &data, &t, mode).unwrap();
+            let r = judge_with(&cfg, &data, &t, mode).unwrap();
             prop_assert_eq!(r.results.len(), 1);
             prop_assert!(r.score.score >= 0.0 && r.score.score <= 100.0);
             let html = render_html(&r, &data);

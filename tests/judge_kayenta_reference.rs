@@ -1,16 +1,16 @@
-//! Runs every case of every file in `fixtures/reference/kayenta/` through the Kayenta-mode
-//! classifier and reports each failing case id.
+//! Runs every case of every file in `fixtures/reference/kayenta/` through the Kayenta judge
+//! (one metric config built from the case's settings, one pair of its data) and reports each
+//! failing case id.
 //!
 //! Schema (shared/spec/kayenta.md): `{"source", "cases": [{"id", "control", "experiment",
 //! "tolerance", "confLevel", "direction", "nanStrategy", "critical", "mustHaveData"?,
 //! "effectSize", "outliers"?, "expected": {"classification", "critical"}}]}`. Values may be
 //! numbers, "NaN" or null.
 
-use canary_analysis::judge::config::{
-    Direction, EffectSize, MetricSettings, NanStrategy, Outliers,
-};
-use canary_analysis::judge::kayenta::{KayentaSettings, classify};
-use canary_analysis::judge::result::Classification;
+mod judge_support;
+
+use canary_analysis::prelude::*;
+use judge_support::pair;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -27,15 +27,15 @@ struct Case {
     experiment: Vec<Value>,
     tolerance: f64,
     conf_level: f64,
-    direction: Direction,
-    nan_strategy: NanStrategy,
+    direction: String,
+    nan_strategy: String,
     critical: bool,
     #[serde(default)]
     must_have_data: bool,
     #[serde(default)]
-    effect_size: EffectSize,
+    effect_size: serde_json::Value,
     #[serde(default)]
-    outliers: Outliers,
+    outliers: serde_json::Value,
     expected: Expected,
 }
 
@@ -83,22 +83,31 @@ fn every_kayenta_reference_case() {
         assert!(!file.source.is_empty(), "{}: empty source", path.display());
         for c in &file.cases {
             count += 1;
-            let settings = KayentaSettings {
-                metric: MetricSettings {
-                    direction: c.direction,
-                    nan_strategy: c.nan_strategy,
-                    critical: c.critical,
-                    must_have_data: c.must_have_data,
-                    effect_size: c.effect_size,
-                    outliers: c.outliers,
-                    ..MetricSettings::default()
-                },
-                tolerance: c.tolerance,
-                conf_level: c.conf_level,
-            };
+            // The case's settings, spelled as a Kayenta canary config.
+            let mut canary = serde_json::json!({
+                "direction": c.direction, "nanStrategy": c.nan_strategy,
+                "critical": c.critical, "mustHaveData": c.must_have_data,
+            });
+            for (k, v) in [("effectSize", &c.effect_size), ("outliers", &c.outliers)] {
+                if !v.is_null() {
+                    canary[k] = v.clone();
+                }
+            }
+            let config = serde_json::json!({
+                "judge": {"name": "NetflixACAJudge-v1.0",
+                          "judgeConfigurations": {"tolerance": c.tolerance, "confLevel": c.conf_level}},
+                "metrics": [{"name": "m", "groups": ["g"],
+                             "analysisConfigurations": {"canary": canary}}],
+            });
+            let config = CanaryConfig::from_json(&config.to_string())
+                .unwrap_or_else(|e| panic!("{}: {e}", c.id));
+            let judge = KayentaJudge::new(config, Thresholds::new(95.0, 75.0).unwrap()).unwrap();
             let control: Vec<f64> = c.control.iter().map(Value::get).collect();
             let experiment: Vec<f64> = c.experiment.iter().map(Value::get).collect();
-            let got = classify(&control, &experiment, &settings);
+            let result = judge
+                .judge(&[pair("m", &control, &experiment)])
+                .unwrap_or_else(|e| panic!("{}: {e}", c.id));
+            let got = &result.metrics()[0];
             if got.classification != c.expected.classification
                 || got.critical != c.expected.critical
             {
@@ -110,7 +119,7 @@ fn every_kayenta_reference_case() {
                     c.expected.critical,
                     got.classification,
                     got.critical,
-                    got.reason
+                    got.classification_reason.as_deref().unwrap_or("")
                 ));
             }
         }

@@ -5,16 +5,18 @@ use std::collections::BTreeMap;
 
 use Classification::{High, Low, Nodata, Pass};
 use canary_analysis::judge::config::Thresholds;
-use canary_analysis::judge::result::{Classification, MetricResult};
-use canary_analysis::judge::score::{score_default, score_kayenta, simple_result};
 use canary_analysis::orchestrate::multi::{OptionalThresholds, final_passed};
+use canary_analysis::judge::result::{Classification, GroupOutcome, MetricResult};
+use canary_analysis::judge::score::{score_default, score_kayenta};
 
 fn r(c: Classification, group: &str) -> MetricResult {
-    simple_result("m", c, &[group], false)
+    MetricResult::new("m", c, [group])
 }
 
 fn crit(c: Classification, group: &str) -> MetricResult {
-    simple_result("m", c, &[group], true)
+    let mut r = MetricResult::new("m", c, [group]);
+    r.critical = true;
+    r
 }
 
 fn score(results: &[MetricResult], weights: &[(&str, f64)]) -> f64 {
@@ -134,7 +136,7 @@ fn default_scorer_does_not_count_an_empty_group_as_100() {
     assert!(
         groups
             .iter()
-            .any(|g| g.no_data && g.classification == "Nodata")
+            .any(|g| g.no_data && g.classification == GroupOutcome::Nodata)
     );
     // A critical regression fails in both.
     let results = vec![r(Pass, "g1"), crit(High, "g1")];

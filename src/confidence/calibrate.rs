@@ -17,8 +17,24 @@ pub struct Record {
     pub bad: bool,
 }
 
-/// Calibration options (jiff style). Defaults: target bad-proceed rate 1%, confidence 95%, at
-/// most 200 tested thresholds, at most 10,000,000 records.
+/// How the tested thresholds share the error budget `1 - confidence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+#[serde(rename_all = "snake_case")]
+pub enum Multiplicity {
+    /// Each of the `steps` thresholds is tested at level `(1 - confidence) / steps`; the lowest
+    /// accepted threshold is chosen (Bonferroni: every accepted threshold is valid at once).
+    #[default]
+    Bonferroni,
+    /// The thresholds are tested from the highest down, each at the full level, stopping at the
+    /// first rejected one (fixed-sequence testing, as in Learn-then-Test, Angelopoulos et al.
+    /// 2021). More powerful when the bad rate falls steadily with confidence; one unlucky bad
+    /// change near the top stops it early.
+    FixedSequence,
+}
+
+/// Calibration options (jiff style). Defaults: target bad-proceed rate 1%, confidence 95%,
+/// [`Multiplicity::Bonferroni`] over 20 thresholds, at most 10,000,000 records.
 ///
 /// # Example
 /// ```
@@ -32,6 +48,7 @@ pub struct CalibrationOptions {
     target: f64,
     confidence: f64,
     steps: usize,
+    multiplicity: Multiplicity,
     max_records: usize,
 }
 
@@ -40,7 +57,8 @@ impl Default for CalibrationOptions {
         CalibrationOptions {
             target: 0.01,
             confidence: 0.95,
-            steps: 200,
+            steps: 20,
+            multiplicity: Multiplicity::Bonferroni,
             max_records: 10_000_000,
         }
     }
@@ -83,6 +101,19 @@ impl CalibrationOptions {
     /// ```
     pub fn steps(mut self, steps: usize) -> Self {
         self.steps = steps;
+        self
+    }
+
+    /// How the tested thresholds share the error budget.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::confidence::{CalibrationOptions, Multiplicity};
+    /// let opts = CalibrationOptions::new().multiplicity(Multiplicity::FixedSequence).steps(200);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn multiplicity(mut self, multiplicity: Multiplicity) -> Self {
+        self.multiplicity = multiplicity;
         self
     }
 
@@ -146,7 +177,8 @@ pub struct CalibrationStep {
     pub proceed: usize,
     /// Of those, bad ones.
     pub bad: usize,
-    /// The one-sided Clopper-Pearson upper bound on their bad rate.
+    /// The one-sided Clopper-Pearson upper bound on their bad rate, at the level this threshold
+    /// was tested at.
     pub upper_bound: f64,
     /// Whether the bound is within the target.
     pub accepted: bool,
@@ -174,8 +206,11 @@ pub struct Calibration {
     pub upper_bound: f64,
     /// `proceed / records`: the share of changes that proceed without a human.
     pub automation_share: f64,
-    /// The thresholds tested, from the highest down (the last one is the first rejected, when
-    /// one was).
+    /// The confidence each threshold's bound was computed at (`confidence` for
+    /// [`Multiplicity::FixedSequence`], `1 - (1 - confidence) / steps` for
+    /// [`Multiplicity::Bonferroni`]).
+    pub per_test_confidence: f64,
+    /// The thresholds tested, from the highest down.
     pub steps: Vec<CalibrationStep>,
 }
 
@@ -275,22 +310,25 @@ fn beta_quantile(beta: &Beta, c: f64) -> f64 {
 
 /// Chooses the proceed threshold from labelled history.
 ///
-/// Method (fixed-sequence testing, as in Learn-then-Test, Angelopoulos et al. 2021):
+/// Method:
 /// 1. Assess every record under `opts`; the *eligible* records are those no gate keeps from
 ///    proceeding (their [`ceiling`](super::Assessment::ceiling) is `Proceed`).
-/// 2. Sort the eligible confidences from the highest down. `n_min` is the smallest proceed-set
-///    size whose bound can be within the target at all (`0` bad of `n_min`). The candidate
-///    thresholds are the confidences at ranks `n_min, n_min + s, n_min + 2s, ...` and the last
-///    rank (`s` chosen so at most `steps` are tested); the proceed set of a threshold `t` is
-///    every eligible record with confidence `>= t` (ties included).
-/// 3. Walk the candidates from the highest down, computing the one-sided Clopper-Pearson upper
-///    bound ([`clopper_pearson_upper`]) of each proceed set's bad rate, and stop at the first
-///    bound above the target. The threshold is the last accepted one.
+/// 2. Sort the eligible confidences from the highest down. Each threshold is tested at a
+///    per-test confidence `c'` ([`Multiplicity`]); `n_min` is the smallest proceed-set size
+///    whose bound can be within the target at all (0 bad of `n_min`: `(1 - target)^n_min <=
+///    1 - c'`). The candidate thresholds are the confidences at `steps` ranks spread evenly from
+///    `n_min` to the number of eligible records; the proceed set of a threshold `t` is every
+///    eligible record with confidence `>= t` (ties included, so tied ranks give one candidate).
+/// 3. For each candidate, the one-sided Clopper-Pearson upper bound
+///    ([`clopper_pearson_upper`]) of the proceed set's bad rate at `c'` is accepted when it is at
+///    most the target. [`Multiplicity::Bonferroni`]: the chosen threshold is the lowest
+///    accepted one. [`Multiplicity::FixedSequence`]: candidates are tested from the highest
+///    down, stopping at the first rejected one; the chosen threshold is the last accepted one.
 ///
-/// The order of the candidates depends on the confidences only, never on the labels, so the
-/// chance that the chosen threshold's true bad rate exceeds the target is at most
-/// `1 - confidence` (fixed-sequence testing controls the family-wise error without a
-/// correction), for future changes exchangeable with the history.
+/// The candidates depend on the confidences only, never on the labels, so the chance that the
+/// chosen threshold's true bad rate (for future changes exchangeable with the history) exceeds
+/// the target is at most `1 - confidence`. It is a bound on the *rate*; the bad share of a finite
+/// batch of future changes scatters around that rate.
 ///
 /// # Errors
 /// As [`assess`](super::assess) for each record; [`Error::InvalidParameter`] for options out of
@@ -348,7 +386,12 @@ pub fn calibrate(
     }
     eligible.sort_by(|a, b| b.0.total_cmp(&a.0));
     let m = eligible.len();
-    let alpha = 1.0 - cal.confidence;
+    let per_test = match cal.multiplicity {
+        Multiplicity::FixedSequence => cal.confidence,
+        // `Multiplicity` is non-exhaustive: anything else is Bonferroni.
+        _ => 1.0 - (1.0 - cal.confidence) / cal.steps as f64,
+    };
+    let alpha = 1.0 - per_test;
     // Smallest n with (1 - target)^n <= alpha.
     let n_min = ((alpha.ln() / (-cal.target).ln_1p()).ceil() as usize).max(1);
     let mut calibration = Calibration {
@@ -361,6 +404,7 @@ pub fn calibrate(
         bad_proceed: 0,
         upper_bound: 1.0,
         automation_share: 0.0,
+        per_test_confidence: per_test,
         steps: Vec::new(),
     };
     if m < n_min {
@@ -372,37 +416,39 @@ pub fn calibrate(
     for &(_, bad) in &eligible {
         bad_prefix.push(bad_prefix.last().copied().unwrap_or(0) + usize::from(bad));
     }
-    let stride = (m - n_min).div_ceil(cal.steps).max(1);
-    let mut rank = n_min;
+    let k_steps = cal.steps.min(m - n_min + 1);
     let mut last_threshold = f64::INFINITY;
-    loop {
+    for j in 0..k_steps {
+        let rank = if k_steps == 1 {
+            m
+        } else {
+            n_min + ((m - n_min) as f64 * j as f64 / (k_steps - 1) as f64).round() as usize
+        };
         let threshold = eligible[rank - 1].0;
-        if threshold < last_threshold {
-            last_threshold = threshold;
-            // Proceed set: every record with confidence >= threshold (ties included).
-            let n = eligible.partition_point(|&(c, _)| c >= threshold);
-            let k = bad_prefix[n];
-            let upper = clopper_pearson_upper(k, n, cal.confidence)?;
-            let accepted = upper <= cal.target;
-            calibration.steps.push(CalibrationStep {
-                threshold,
-                proceed: n,
-                bad: k,
-                upper_bound: upper,
-                accepted,
-            });
-            if !accepted {
-                break;
-            }
+        if threshold >= last_threshold {
+            continue;
+        }
+        last_threshold = threshold;
+        // Proceed set: every record with confidence >= threshold (ties included).
+        let n = eligible.partition_point(|&(c, _)| c >= threshold);
+        let k = bad_prefix[n];
+        let upper = clopper_pearson_upper(k, n, per_test)?;
+        let accepted = upper <= cal.target;
+        calibration.steps.push(CalibrationStep {
+            threshold,
+            proceed: n,
+            bad: k,
+            upper_bound: upper,
+            accepted,
+        });
+        if accepted {
             calibration.threshold = Some(threshold);
             calibration.proceed = n;
             calibration.bad_proceed = k;
             calibration.upper_bound = upper;
-        }
-        if rank == m {
+        } else if cal.multiplicity == Multiplicity::FixedSequence {
             break;
         }
-        rank = (rank + stride).min(m);
     }
     calibration.automation_share = calibration.proceed as f64 / records.len() as f64;
     Ok(calibration)

@@ -93,26 +93,25 @@
 //!
 //! # Calibration
 //!
-//! See [`calibrate`]: the proceed threshold is the lowest that passes a fixed-sequence test of a
-//! one-sided Clopper-Pearson upper bound on the bad rate of the proceed set.
+//! See [`calibrate`]: the proceed threshold is the lowest of a grid whose one-sided
+//! Clopper-Pearson upper bound on the proceed set's bad rate is within the target, with the
+//! grid's multiplicity accounted for (Bonferroni, or fixed-sequence testing). [`fit_weights`]
+//! fits the weights (nonnegative logistic regression by IRLS); fit on one part of the history
+//! and calibrate on another. `examples/confidence_calibration.rs` runs both on a simulated
+//! history of 20,000 changes and compares them with a fixed Keptn-style rule.
 //!
 //! # Example
 //! Read a judge result and compliance results, decide, and say why.
 //! ```
 //! use canary_analysis::confidence::*;
-//! use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-//! use canary_analysis::judge::{judge_values, MetricValues, Mode};
+//! use canary_analysis::prelude::{CanaryConfig, DefaultJudge, Judge, MetricPair, Thresholds};
 //!
 //! let config = CanaryConfig::from_json(r#"{"metrics": [{"name": "latency", "groups": ["perf"],
 //!     "analysisConfigurations": {"canary": {"direction": "increase"}}}]}"#)?;
 //! let baseline: Vec<f64> = (0..60).map(|i| 100.0 + (i % 9) as f64).collect();
 //! let canary: Vec<f64> = baseline.iter().map(|v| v * 1.5).collect();
-//! let result = judge_values(
-//!     &config,
-//!     &[MetricValues::new("latency", &baseline, &canary)],
-//!     &Thresholds::new(95.0, 75.0)?,
-//!     Mode::Default,
-//! )?;
+//! let judge = DefaultJudge::new(config, Thresholds::new(95.0, 75.0)?)?;
+//! let result = judge.judge(&[MetricPair::from_values("latency", baseline, canary)?])?;
 //!
 //! let signals = Signals::new()
 //!     .canary(CanarySignal::from_judgement(&result)?)
@@ -128,6 +127,7 @@
 
 mod assess;
 mod calibrate;
+mod fit;
 mod signal;
 
 pub use assess::{
@@ -135,8 +135,10 @@ pub use assess::{
     SignalKind, assess,
 };
 pub use calibrate::{
-    Calibration, CalibrationOptions, CalibrationStep, Record, calibrate, clopper_pearson_upper,
+    Calibration, CalibrationOptions, CalibrationStep, Multiplicity, Record, calibrate,
+    clopper_pearson_upper,
 };
+pub use fit::{FitOptions, fit_weights};
 pub use signal::{
     CanarySignal, CanaryVerdict, ChangeKind, CheckStatus, ComplianceCheck, HostSignal, HostValue,
     Outcomes, RiskSignal, SequentialSignal, Signals, TrackRecord, WorstMetric,

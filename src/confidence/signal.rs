@@ -55,13 +55,25 @@ pub struct WorstMetric {
     pub name: String,
     /// The effect estimate, canary relative to baseline: a relative change (`0.12` = +12%) when
     /// `relative` is true, else a shift in the metric's unit.
-    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
+    #[serde(
+        with = "crate::serde_float::nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub effect: Option<f64>,
     /// Lower end of the effect's interval (same unit as `effect`).
-    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
+    #[serde(
+        with = "crate::serde_float::nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lower: Option<f64>,
     /// Upper end of the effect's interval (same unit as `effect`).
-    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
+    #[serde(
+        with = "crate::serde_float::nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub upper: Option<f64>,
     /// Whether `effect`, `lower` and `upper` are relative changes.
     pub relative: bool,
@@ -223,14 +235,14 @@ impl CanarySignal {
     /// Reads a judge result: its verdict, score and coverage, its worst metric, and whether it
     /// is inconclusive.
     ///
-    /// This is the **one** place that reads judge internals. Definitions:
+    /// This is the **one** place that reads the judge's result, through its typed accessors
+    /// (`verdict()`, `score()`, `coverage()`, `metrics()`, `worst()`). Definitions:
     /// - *inconclusive*: no unmuted metric result at all, a coverage of 0, or an unmuted metric
     ///   classified `InsufficientData`;
-    /// - *worst metric*: among unmuted results, the first by (regression `High`/`Low` or
-    ///   `NodataFailMetric` before others, critical before not, smaller p-value first); a
-    ///   `Pass`-only judgement with no p-values has none. Its effect is the shift estimate and
-    ///   interval divided by the baseline mean (relative) when that mean is finite and nonzero,
-    ///   else the shift in the metric's unit.
+    /// - *worst metric*: the judge's [`worst`](CanaryJudgeResult::worst) metric. Its effect is
+    ///   the deciding test's effect and interval, relative (`0.12` = +12%) when the effect is a
+    ///   ratio (minus 1) or the judge gives a positive baseline scale (divided by it), else in
+    ///   the metric's unit; without a typed reason it carries the judge's sentence only.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] when the result's score or coverage is out of range.
@@ -238,47 +250,34 @@ impl CanarySignal {
     /// # Example
     /// ```
     /// use canary_analysis::confidence::{CanarySignal, CanaryVerdict};
-    /// use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-    /// use canary_analysis::judge::{judge_values, MetricValues, Mode};
+    /// use canary_analysis::prelude::*;
     /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "latency", "groups": ["g"],
     ///     "analysisConfigurations": {"canary": {"direction": "increase"}}}]}"#)?;
     /// let baseline: Vec<f64> = (0..50).map(|i| 100.0 + (i % 7) as f64).collect();
-    /// let data = [MetricValues::new("latency", &baseline, &baseline)];
-    /// let result = judge_values(&cfg, &data, &Thresholds::new(95.0, 75.0)?, Mode::Default)?;
+    /// let pair = MetricPair::from_values("latency", baseline.clone(), baseline)?;
+    /// let result = DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?.judge(&[pair])?;
     /// let signal = CanarySignal::from_judgement(&result)?;
     /// assert_eq!(signal.verdict, CanaryVerdict::Pass);
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
     pub fn from_judgement(result: &CanaryJudgeResult) -> Result<CanarySignal> {
-        let verdict = match result.score.classification {
+        let verdict = match result.verdict() {
             Verdict::Pass => CanaryVerdict::Pass,
             Verdict::Marginal => CanaryVerdict::Marginal,
             // `Verdict` is non-exhaustive: anything new is read as the worst.
             _ => CanaryVerdict::Fail,
         };
-        let unmuted: Vec<&MetricResult> = result.results.iter().filter(|m| !m.muted).collect();
+        let unmuted: Vec<&MetricResult> = result.metrics().iter().filter(|m| !m.muted).collect();
         let inconclusive = unmuted.is_empty()
-            || result.coverage <= 0.0
+            || result.coverage() <= 0.0
             || unmuted
                 .iter()
                 .any(|m| m.classification == Classification::InsufficientData);
-        let worst = unmuted
-            .iter()
-            .copied()
-            .filter(|m| is_regression(m.classification) || m.analysis.p_value.is_some())
-            .min_by(|a, b| {
-                let key = |m: &MetricResult| (!is_regression(m.classification), !m.critical);
-                key(a).cmp(&key(b)).then_with(|| {
-                    let p = |m: &MetricResult| m.analysis.p_value.unwrap_or(1.0);
-                    p(a).total_cmp(&p(b))
-                })
-            })
-            .map(worst_of);
         let signal = CanarySignal {
             verdict,
-            score: result.score.score,
-            coverage: result.coverage,
-            worst,
+            score: result.score(),
+            coverage: result.coverage(),
+            worst: result.worst().map(worst_of),
             inconclusive,
         };
         signal.validate()?;
@@ -286,25 +285,30 @@ impl CanarySignal {
     }
 }
 
-fn is_regression(c: Classification) -> bool {
-    matches!(
-        c,
-        Classification::High | Classification::Low | Classification::NodataFailMetric
-    )
-}
-
 fn worst_of(m: &MetricResult) -> WorstMetric {
-    let a = &m.analysis;
-    let mean = m.control_metadata.stats.mean;
-    let relative = a.estimate.is_some() && mean.is_finite() && mean != 0.0;
-    let scale = |x: Option<f64>| {
-        if relative {
-            x.map(|v| v / mean.abs())
-        } else {
-            x
-        }
+    let Some(r) = m.reason() else {
+        return WorstMetric {
+            name: m.name.clone(),
+            effect: None,
+            lower: None,
+            upper: None,
+            relative: false,
+            sentence: m.sentence().to_owned(),
+        };
     };
-    let (effect, lower, upper) = (scale(a.estimate), scale(a.lower), scale(a.upper));
+    let ratio = r.effect.kind.is_ratio();
+    let scale = r.scale.filter(|s| *s > 0.0 && s.is_finite());
+    let relative = ratio || scale.is_some();
+    let rel = |x: f64| match (ratio, scale) {
+        (true, _) => x - 1.0,
+        (false, Some(s)) => x / s,
+        _ => x,
+    };
+    let (effect, lower, upper) = (
+        rel(r.effect.estimate),
+        r.effect.lower.map(rel),
+        r.effect.upper.map(rel),
+    );
     let fmt = |x: f64| {
         if relative {
             percent(x)
@@ -312,18 +316,13 @@ fn worst_of(m: &MetricResult) -> WorstMetric {
             format!("{x:+.3}")
         }
     };
-    let mut sentence = m.name.clone();
-    match (effect, lower, upper) {
-        (Some(e), Some(l), Some(u)) => {
-            sentence.push_str(&format!(" {} [{}, {}]", fmt(e), fmt(l), fmt(u)));
-        }
-        (Some(e), _, _) => sentence.push_str(&format!(" {}", fmt(e))),
-        _ => {}
+    let mut sentence = format!("{} {}", m.name, fmt(effect));
+    if let (Some(l), Some(u)) = (lower, upper) {
+        sentence.push_str(&format!(" [{}, {}]", fmt(l), fmt(u)));
     }
-    sentence.push_str(&format!(" ({})", m.classification.as_str()));
     WorstMetric {
         name: m.name.clone(),
-        effect,
+        effect: Some(effect),
         lower,
         upper,
         relative,
@@ -343,8 +342,12 @@ fn worst_of(m: &MetricResult) -> WorstMetric {
 pub struct SequentialSignal {
     /// The always-valid p-value, in `[0, 1]`.
     pub p_value: f64,
-    /// The e-value it came from, when it came from one (`p = min(1, 1 / e)`).
-    #[serde(default)]
+    /// The e-value it came from, when it came from one (`p = min(1, 1 / e)`; may be infinite).
+    #[serde(
+        with = "crate::serde_float::nonfinite_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub e_value: Option<f64>,
     /// The test's level.
     pub alpha: f64,

@@ -4,7 +4,7 @@
 //!
 //! - A side without data is `Nodata` (`NodataFailMetric` with `mustHaveData`); it is not scored,
 //!   and its group, if left without data, lowers the canary's coverage (see
-//!   [`score`](crate::judge::score)) instead of counting 100.
+//!   [`score`]) instead of counting 100.
 //! - **Continuous metrics** (`kind: continuous`, the default) get two kinds of test, one-sided in
 //!   the configured direction (both sides for `either`):
 //!   1. *Location*: the Mann-Whitney U test ([`crate::stats::mann_whitney`]; exact when there
@@ -62,10 +62,17 @@
 //! A metric is `High` when a test looking for an increase flags it, `Low` for a decrease (`High`
 //! wins when both tails regress); every result's reason names the tests with their numbers.
 
-use crate::judge::config::{Direction, JudgeSettings, MetricConfig, MetricKind};
-use crate::judge::kayenta::{mean_ratio, prepare};
-use crate::judge::result::{Classification, MetricResult, SideStats, TestOutcome};
-use crate::judge::{MetricValues, base_result};
+use crate::error::{Error, Result};
+use crate::judge::config::{
+    CanaryConfig, Direction, JudgeSettings, MetricKind, Thresholds, UNGROUPED,
+};
+use crate::judge::kayenta::mean_ratio;
+use crate::judge::result::{
+    CanaryJudgeResult, Classification, Effect, EffectKind, MetricResult, Reason, Side,
+    SideMetadata, SideStats, TestKind, TestOutcome,
+};
+use crate::judge::{DEFAULT_JUDGE_NAME, Input, Judge, base_result, plain_sentence, score};
+use crate::metrics::{Combine, MetricPair};
 use crate::stats::exceedance::{lower_tail_sorted, upper_tail_sorted};
 use crate::stats::hodges_lehmann::{HodgesLehmannOptions, hodges_lehmann};
 use crate::stats::mann_whitney::{MannWhitneyOptions, mann_whitney_rank_sum};
@@ -123,36 +130,42 @@ pub const EXACT_MAX_PAIRS: usize = 2_500;
 struct Prepared {
     control: Vec<f64>,
     experiment: Vec<f64>,
+    /// The baseline scale relative figures use: `|median|`, or the mean of `|baseline|` when
+    /// the median is 0.
+    scale: f64,
 }
 
 /// Classifies every metric with the default judge (see the module docs).
-pub(crate) fn classify_all(
-    inputs: &[(MetricValues<'_>, &MetricConfig, bool)],
-    settings: &JudgeSettings,
-) -> Vec<MetricResult> {
-    let alpha = settings.alpha;
+fn classify_all(inputs: &[Input<'_>], settings: &JudgeSettings) -> Vec<MetricResult> {
+    let alpha = settings.alpha();
     let mut results: Vec<MetricResult> = Vec::with_capacity(inputs.len());
     let mut prepared: Vec<Option<Prepared>> = Vec::with_capacity(inputs.len());
     // Pass 1: data, Nodata, and the number of tests each metric would run.
     let mut family = 0usize;
-    for (m, mc, present) in inputs {
-        let s = &mc.analysis_configurations.canary;
-        let mut control = prepare(m.control, s);
-        let mut experiment = prepare(m.experiment, s);
+    for input in inputs {
+        let s = input.metric.settings();
+        let mut control = input.baseline.clone();
+        let mut experiment = input.canary.clone();
         sort_finite(&mut control);
         sort_finite(&mut experiment);
-        let cs = SideStats::of(&control);
-        let es = SideStats::of(&experiment);
-        let mut r = base_result(m, mc, cs, es);
-        r.analysis.n_baseline = control.len();
-        r.analysis.n_canary = experiment.len();
+        let mut r = base_result(input);
+        r.control_metadata = SideMetadata {
+            stats: SideStats::of(&control),
+        };
+        r.experiment_metadata = SideMetadata {
+            stats: SideStats::of(&experiment),
+        };
         if control.is_empty() || experiment.is_empty() {
-            let side = if experiment.is_empty() {
-                "canary (experiment)"
-            } else {
-                "baseline (control)"
+            let side = match (control.is_empty(), experiment.is_empty()) {
+                (true, true) => "baseline (control) and the canary (experiment)",
+                (false, true) => "canary (experiment)",
+                _ => "baseline (control)",
             };
-            let pre = if *present { "" } else { "no metric-set pair; " };
+            let pre = if input.present {
+                ""
+            } else {
+                "no metric-set pair; "
+            };
             if s.must_have_data {
                 r.classification = Classification::NodataFailMetric;
                 r.critical = s.critical;
@@ -164,27 +177,39 @@ pub(crate) fn classify_all(
                 r.critical = s.critical;
                 r.classification_reason = Some(format!("{pre}no data for the {side}"));
             }
+            r.sentence = plain_sentence(
+                input.name,
+                r.classification,
+                &format!("{pre}no data for the {side}"),
+            );
             results.push(r);
             prepared.push(None);
             continue;
         }
-        r.result_metadata.ratio = mean_ratio(&control, &experiment);
+        r.result_metadata.ratio = Some(mean_ratio(&control, &experiment));
         if !s.muted {
             family += tests_for(s.kind, s.direction);
         }
+        let med_b = median_sorted(&control);
+        let scale = if med_b != 0.0 {
+            med_b.abs()
+        } else {
+            control.iter().map(|v| v.abs()).sum::<f64>() / control.len() as f64
+        };
         results.push(r);
         prepared.push(Some(Prepared {
             control,
             experiment,
+            scale,
         }));
     }
     let family = family.max(1);
     // Pass 2: run the tests.
     let mut pending: Vec<PendingTest> = Vec::new();
     let mut muted_tests: Vec<PendingTest> = Vec::new();
-    for (i, ((_, mc, _), p)) in inputs.iter().zip(&prepared).enumerate() {
+    for (i, (input, p)) in inputs.iter().zip(&prepared).enumerate() {
         let Some(p) = p else { continue };
-        let s = &mc.analysis_configurations.canary;
+        let s = input.metric.settings();
         let r = &mut results[i];
         let target = if s.muted {
             &mut muted_tests
@@ -195,14 +220,18 @@ pub(crate) fn classify_all(
             MetricKind::Count => {
                 if let Some(v) = p.control.iter().chain(&p.experiment).find(|v| **v < 0.0) {
                     r.classification = Classification::Error;
-                    r.classification_reason = Some(format!(
+                    let why = format!(
                         "Metric Classification Failed: count metric holds the negative value {v}"
-                    ));
+                    );
+                    r.sentence = plain_sentence(input.name, r.classification, &why);
+                    r.classification_reason = Some(why);
                     continue;
                 }
-                if let Err(e) = rate_tests(i, p, s.direction, settings.margin, target) {
+                if let Err(e) = rate_tests(i, p, s.direction, settings.margin(), target) {
                     r.classification = Classification::Error;
-                    r.classification_reason = Some(format!("Metric Classification Failed: {e}"));
+                    let why = format!("Metric Classification Failed: {e}");
+                    r.sentence = plain_sentence(input.name, r.classification, &why);
+                    r.classification_reason = Some(why);
                 }
             }
             _ => {
@@ -227,6 +256,13 @@ pub(crate) fn classify_all(
                          separation gives p = {best:.3e} > {level:.3e} (alpha {alpha} / {family} \
                          tests); about {needed} points per side are needed"
                     ));
+                    r.sentence = plain_sentence(
+                        input.name,
+                        r.classification,
+                        &format!(
+                            "{n} baseline and {m} canary points; about {needed} per side are needed"
+                        ),
+                    );
                     continue;
                 }
                 continuous_tests(i, p, s.direction, settings, target, r);
@@ -262,12 +298,8 @@ pub(crate) fn classify_all(
             continue;
         }
         let (high, low) = flags[i];
-        finish(
-            r,
-            inputs[i].1.analysis_configurations.canary.critical,
-            high,
-            low,
-        );
+        let scale = prepared[i].as_ref().map(|p| p.scale);
+        finish(r, inputs[i].metric.settings().critical, high, low, scale);
     }
     results
 }
@@ -292,35 +324,36 @@ fn continuous_tests(
     let (b, c) = (&p.control, &p.experiment);
     let (n, m) = (b.len(), c.len());
     let med_b = median_sorted(b);
-    let scale = if med_b != 0.0 {
-        med_b.abs()
-    } else {
-        b.iter().map(|v| v.abs()).sum::<f64>() / n as f64
-    };
-    let delta = settings.margin * scale;
+    let delta = settings.margin() * p.scale;
     let rs = rank_sum_sorted(c, b);
     let method = if !rs.has_ties() && n * m <= EXACT_MAX_PAIRS {
         Method::Exact
     } else {
         Method::Asymptotic
     };
-    let mut shift = median_sorted(c) - med_b;
-    let mut shift_name = "shift (difference of medians)";
+    let mut shift_effect = Effect {
+        kind: EffectKind::MedianDifference,
+        estimate: median_sorted(c) - med_b,
+        lower: None,
+        upper: None,
+        confidence: None,
+    };
     if n * m <= HL_MAX_PAIRS {
         let opts = HodgesLehmannOptions::new()
-            .confidence(1.0 - settings.alpha)
+            .confidence(1.0 - settings.alpha())
             .method(method);
         if let Ok(hl) = hodges_lehmann(b, c, &opts) {
-            shift = hl.estimate;
-            shift_name = "shift (Hodges-Lehmann)";
-            r.analysis.lower = Some(hl.lower);
-            r.analysis.upper = Some(hl.upper);
-            r.analysis.confidence = Some(hl.confidence);
+            shift_effect = Effect {
+                kind: EffectKind::HodgesLehmannShift,
+                estimate: hl.estimate,
+                lower: Some(hl.lower),
+                upper: Some(hl.upper),
+                confidence: Some(hl.confidence),
+            };
         }
     }
-    r.analysis.estimate = Some(shift);
-    r.analysis.band = Some(delta);
-    r.analysis.effect = Some(r.result_metadata.ratio);
+    let shift = shift_effect.estimate;
+    r.analysis.gate_effect = r.result_metadata.ratio;
     // 1. Location.
     let alternative = match direction {
         Direction::Increase => Alternative::Greater,
@@ -333,9 +366,9 @@ fn continuous_tests(
     // Every value tied (no spread at all) is no evidence of a shift: p = 1.
     let p_loc = mann_whitney_rank_sum(&rs, &opts).map_or(1.0, |t| t.p_value);
     let (side, increase) = match direction {
-        Direction::Increase => ("increase", true),
-        Direction::Decrease => ("decrease", false),
-        _ => ("either", shift >= 0.0),
+        Direction::Increase => (Side::Increase, true),
+        Direction::Decrease => (Side::Decrease, false),
+        _ => (Side::Either, shift >= 0.0),
     };
     let practical = if increase {
         shift > delta
@@ -345,14 +378,14 @@ fn continuous_tests(
     out.push(PendingTest {
         metric: i,
         outcome: TestOutcome {
-            test: "mann-whitney".into(),
-            side: side.into(),
+            test: TestKind::Location,
+            side,
             p_value: p_loc,
             adjusted_p_value: None,
-            effect: shift,
-            effect_name: shift_name.into(),
+            effect: shift_effect,
             threshold: if increase { delta } else { -delta },
             regression: false,
+            detail: format!("Mann-Whitney U, {method:?}"),
         },
         increase,
         practical,
@@ -365,16 +398,23 @@ fn continuous_tests(
         out.push(PendingTest {
             metric: i,
             outcome: TestOutcome {
-                test: "upper-exceedance".into(),
-                side: "increase".into(),
+                test: TestKind::Tail,
+                side: Side::Increase,
                 p_value: tail.p_value,
                 adjusted_p_value: None,
-                effect: excess,
-                effect_name: format!(
-                    "{k} canary points above the baseline max {bmax:.6}, their median excess"
-                ),
+                effect: Effect {
+                    kind: EffectKind::TailExcess,
+                    estimate: excess,
+                    lower: None,
+                    upper: None,
+                    confidence: None,
+                },
                 threshold: delta,
                 regression: false,
+                detail: format!(
+                    "{k} of {m} canary points above the baseline max {bmax:.6}; effect: their \
+                     median excess"
+                ),
             },
             increase: true,
             practical: k > 0 && excess > delta,
@@ -387,16 +427,23 @@ fn continuous_tests(
         out.push(PendingTest {
             metric: i,
             outcome: TestOutcome {
-                test: "lower-exceedance".into(),
-                side: "decrease".into(),
+                test: TestKind::Tail,
+                side: Side::Decrease,
                 p_value: tail.p_value,
                 adjusted_p_value: None,
-                effect: excess,
-                effect_name: format!(
-                    "{k} canary points below the baseline min {bmin:.6}, their median shortfall"
-                ),
-                threshold: delta,
+                effect: Effect {
+                    kind: EffectKind::TailExcess,
+                    estimate: -excess,
+                    lower: None,
+                    upper: None,
+                    confidence: None,
+                },
+                threshold: -delta,
                 regression: false,
+                detail: format!(
+                    "{k} of {m} canary points below the baseline min {bmin:.6}; effect: minus \
+                     their median shortfall"
+                ),
             },
             increase: false,
             practical: k > 0 && excess > delta,
@@ -410,7 +457,7 @@ fn rate_tests(
     direction: Direction,
     margin: f64,
     out: &mut Vec<PendingTest>,
-) -> crate::error::Result<()> {
+) -> Result<()> {
     let alternative = match direction {
         Direction::Increase => Alternative::Greater,
         Direction::Decrease => Alternative::Less,
@@ -423,6 +470,7 @@ fn rate_tests(
     )?;
     let (bs, cs, ratio) = (t.baseline_events, t.canary_events, t.rate_ratio);
     let (n, m) = (t.n_baseline, t.n_canary);
+    let pv = t.p_value;
     let how = if bs + cs == 0.0 {
         "no events on either side".to_string()
     } else if t.method == Method::Exact {
@@ -434,9 +482,9 @@ fn rate_tests(
         )
     };
     let (side, increase) = match direction {
-        Direction::Increase => ("increase", true),
-        Direction::Decrease => ("decrease", false),
-        _ => ("either", ratio >= 1.0),
+        Direction::Increase => (Side::Increase, true),
+        Direction::Decrease => (Side::Decrease, false),
+        _ => (Side::Either, ratio >= 1.0),
     };
     let practical = if increase {
         ratio > 1.0 + margin
@@ -446,16 +494,20 @@ fn rate_tests(
     out.push(PendingTest {
         metric: i,
         outcome: TestOutcome {
-            test: "rate".into(),
-            side: side.into(),
-            p_value: t.p_value,
+            test: TestKind::Rate,
+            side,
+            p_value: pv,
             adjusted_p_value: None,
-            effect: ratio,
-            effect_name: format!(
-                "rate ratio (canary {cs} events / {m} steps vs baseline {bs} / {n}; {how})"
-            ),
+            effect: Effect {
+                kind: EffectKind::RateRatio,
+                estimate: ratio,
+                lower: None,
+                upper: None,
+                confidence: None,
+            },
             threshold: if increase { 1.0 + margin } else { 1.0 - margin },
             regression: false,
+            detail: format!("canary {cs} events / {m} steps vs baseline {bs} / {n}; {how}"),
         },
         increase,
         practical,
@@ -476,14 +528,10 @@ fn holm(tests: &mut [PendingTest], alpha: f64) {
     }
 }
 
-/// Sets a tested metric's classification and reason from its test outcomes.
-fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool) {
-    r.analysis.p_value = r
-        .analysis
-        .tests
-        .iter()
-        .filter_map(|t| t.adjusted_p_value)
-        .reduce(f64::min);
+/// Sets a tested metric's classification, typed reason, sentence and full reason from its test
+/// outcomes. The deciding test: the regression with the smallest adjusted p-value, else the
+/// location (or rate) test.
+fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool, scale: Option<f64>) {
     r.classification = if high {
         Classification::High
     } else if low {
@@ -492,20 +540,58 @@ fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool) {
         Classification::Pass
     };
     r.critical = critical && (high || low);
+    let tests = &r.analysis.tests;
+    let is_increase = |t: &TestOutcome| {
+        let neutral = if t.effect.kind.is_ratio() { 1.0 } else { 0.0 };
+        t.effect.estimate >= neutral
+    };
+    let deciding = tests
+        .iter()
+        .filter(|t| t.regression && (!(high || low) || is_increase(t) == high))
+        .min_by(|a, b| {
+            a.adjusted_p_value
+                .unwrap_or(a.p_value)
+                .total_cmp(&b.adjusted_p_value.unwrap_or(b.p_value))
+        })
+        .or_else(|| {
+            tests
+                .iter()
+                .find(|t| matches!(t.test, TestKind::Location | TestKind::Rate))
+        })
+        .or_else(|| tests.first());
+    if let Some(t) = deciding {
+        let reason = Reason {
+            test: t.test,
+            side: t.side,
+            effect: t.effect,
+            threshold: t.threshold,
+            p_value: Some(t.p_value),
+            adjusted_p_value: t.adjusted_p_value,
+            scale: if t.effect.kind.is_ratio() {
+                None
+            } else {
+                scale
+            },
+            regression: t.regression,
+        };
+        r.sentence = reason.sentence(&r.name);
+        r.analysis.reason = Some(reason);
+    }
     let parts: Vec<String> = r
         .analysis
         .tests
         .iter()
         .map(|t| {
             format!(
-                "{} ({}): p {:.3e}, Holm-adjusted {:.3e}, {} {:.6} vs threshold {:.6}{}",
-                t.test,
+                "{} test ({:?}): p {:.3e}, Holm-adjusted {:.3e}, {:?} {:.6} vs threshold {:.6} ({}){}",
+                t.test.as_str(),
                 t.side,
                 t.p_value,
                 t.adjusted_p_value.unwrap_or(f64::NAN),
-                t.effect_name,
-                t.effect,
+                t.effect.kind,
+                t.effect.estimate,
                 t.threshold,
+                t.detail,
                 if t.regression { " => regression" } else { "" }
             )
         })
@@ -517,6 +603,165 @@ fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool) {
         r.analysis.n_baseline,
         r.analysis.n_canary
     ));
+}
+
+/// The default judge as a [`Judge`] (see the [module docs](self) for every definition), scored by
+/// [`score::score_default`].
+///
+/// Built once from a validated [`CanaryConfig`] and the request's [`Thresholds`]. Never drops a
+/// metric from the verdict: a metric that lists no group is scored in the implicit group
+/// [`UNGROUPED`], weighted like any group without a weight.
+///
+/// # Example
+/// ```
+/// use canary_analysis::prelude::*;
+/// use canary_analysis::metrics::read_metric_set_pairs;
+/// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "errors", "groups": ["g"],
+///     "analysisConfigurations": {"canary": {"direction": "increase", "kind": "count"}}}]}"#)?;
+/// let pairs = read_metric_set_pairs(r#"[{"name": "errors",
+///     "values": {"control": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+///                "experiment": [1, 2, 1, 0, 3, 1, 2, 1, 1, 2, 1, 1]}}]"#)?;
+/// let t = Thresholds::new(95.0, 75.0)?;
+/// let r = DefaultJudge::new(cfg.clone(), t)?.judge(&pairs)?;
+/// assert_eq!(r.metrics()[0].classification, Classification::High);
+/// assert!(r.metrics()[0].sentence().ends_with("(rate test)"));
+/// let k = KayentaJudge::new(cfg, t)?.judge(&pairs)?;
+/// assert_eq!(k.verdict(), Verdict::Fail);
+/// # Ok::<(), canary_analysis::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct DefaultJudge {
+    config: CanaryConfig,
+    thresholds: Thresholds,
+    combine: Combine,
+}
+
+impl DefaultJudge {
+    /// The default judge for `config`, scoring against `thresholds`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a metric lists no group and the given weights leave nothing for
+    /// the implicit group [`UNGROUPED`] (they sum to 100 or more without it): the metric would
+    /// weigh nothing, so the default judge refuses instead of dropping it silently.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "a", "groups": ["g"]},
+    ///     {"name": "b"}], "classifier": {"groupWeights": {"g": 100}}}"#)?;
+    /// assert!(DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?).is_err());
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn new(config: CanaryConfig, thresholds: Thresholds) -> Result<DefaultJudge> {
+        let ungrouped: Vec<&str> = config
+            .metrics()
+            .iter()
+            .filter(|m| m.groups().is_empty())
+            .map(|m| m.name())
+            .collect();
+        if !ungrouped.is_empty() {
+            let given = config.configured_weights();
+            let mut groups: Vec<&str> = config.group_weights().keys().map(String::as_str).collect();
+            groups.push(UNGROUPED);
+            groups.sort_unstable();
+            groups.dedup();
+            let w = crate::judge::config::group_weights_for(&groups, given);
+            if w[UNGROUPED] <= 0.0 {
+                return Err(Error::Config {
+                    path: "classifier.groupWeights".into(),
+                    reason: format!(
+                        "metric(s) {} list no group, and the given weights (sum {}) leave no \
+                         weight for the implicit group `{UNGROUPED}`: list a group for them or \
+                         lower the weights",
+                        ungrouped.join(", "),
+                        given.values().sum::<f64>()
+                    ),
+                });
+            }
+        }
+        Ok(DefaultJudge {
+            config,
+            thresholds,
+            combine: Combine::Pooled,
+        })
+    }
+
+    /// How the instances of a side are combined into one sample before the tests (default
+    /// [`Combine::Pooled`], which with one series per side is Kayenta's sample).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// use canary_analysis::metrics::{Aggregate, Combine};
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// let judge = DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?
+    ///     .combine(Combine::PerStep(Aggregate::Median));
+    /// assert_eq!(judge.get_combine(), Combine::PerStep(Aggregate::Median));
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn combine(mut self, combine: Combine) -> Self {
+        self.combine = combine;
+        self
+    }
+
+    /// The instance combination in force.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// use canary_analysis::metrics::Combine;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// assert_eq!(DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?.get_combine(), Combine::Pooled);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn get_combine(&self) -> Combine {
+        self.combine
+    }
+
+    /// The config.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// assert_eq!(DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?.config().metrics().len(), 1);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn config(&self) -> &CanaryConfig {
+        &self.config
+    }
+
+    /// The thresholds.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// assert_eq!(DefaultJudge::new(cfg, Thresholds::new(90.0, 50.0)?)?.thresholds().pass(), 90.0);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+}
+
+impl Judge for DefaultJudge {
+    fn judge(&self, pairs: &[MetricPair]) -> Result<CanaryJudgeResult> {
+        let inputs = crate::judge::prepare_inputs(&self.config, pairs, self.combine)?;
+        let results = classify_all(&inputs, self.config.settings());
+        let (group_scores, score, coverage) =
+            score::score_default(&results, self.config.configured_weights(), &self.thresholds);
+        Ok(CanaryJudgeResult {
+            judge_name: DEFAULT_JUDGE_NAME.into(),
+            results,
+            group_scores,
+            score,
+            coverage,
+            warnings: Vec::new(),
+            warning_details: Vec::new(),
+        }
+        .with_warnings(self.config.warnings()))
+    }
 }
 
 #[cfg(test)]

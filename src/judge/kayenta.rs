@@ -1,8 +1,9 @@
 //! Kayenta mode: NetflixACAJudge-v1.0's Mann-Whitney classifier, reproduced flaws included.
 //!
-//! Per metric, exactly as `shared/spec/kayenta.md` describes Kayenta:
+//! Per metric, exactly as Kayenta's `NetflixACAJudge` and `MannWhitneyClassifier` do:
 //!
-//! 1. **NaN strategy** per side (`remove` drops NaN, `replace` turns NaN into 0.0), then, when
+//! 1. **NaN strategy** per side, applied once for both judges when the pairs are read
+//!    ([`NanPolicy`]: `remove` drops NaN and ±inf, `replace` turns them into 0.0), then, when
 //!    `outliers.strategy` is `remove`, outlier removal per side: with R type-7 percentiles
 //!    ([`stats::quantile`](crate::stats::quantile)), fences `lower = min(P1, Q1 - f*IQR)` and
 //!    `upper = max(P99, Q3 + f*IQR)`; points strictly outside are removed.
@@ -35,9 +36,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::judge::config::{
-    Direction, EffectMeasure, MetricSettings, NanStrategy, OutlierStrategy,
+    CanaryConfig, Direction, EffectMeasure, MetricSettings, OutlierStrategy, Thresholds,
 };
-use crate::judge::result::{Classification, SideStats};
+use crate::judge::result::{
+    CanaryJudgeResult, Classification, Effect, EffectKind, Reason, Side, SideMetadata, SideStats,
+    TestKind,
+};
+use crate::judge::{Input, Judge, KAYENTA_JUDGE_NAME, base_result, plain_sentence, score};
+use crate::metrics::{Combine, MetricPair, NanPolicy};
 use crate::stats::effect::cles;
 use crate::stats::normal;
 use crate::stats::numeric::zeroin;
@@ -49,17 +55,6 @@ pub const NOISE_SEED: u64 = 0x4B41_5945_4E54_4131;
 
 /// R's default `tol.root` in `wilcox.test`, which Kayenta uses.
 pub const ROOT_TOLERANCE: f64 = 1e-4;
-
-/// Applies the NaN strategy: `Remove` drops NaN, `Replace` turns NaN into 0.0.
-pub(crate) fn apply_nan_strategy(values: &[f64], strategy: NanStrategy) -> Vec<f64> {
-    match strategy {
-        NanStrategy::Remove => values.iter().copied().filter(|v| !v.is_nan()).collect(),
-        NanStrategy::Replace => values
-            .iter()
-            .map(|&v| if v.is_nan() { 0.0 } else { v })
-            .collect(),
-    }
-}
 
 /// Removes points strictly outside `[min(P1, Q1 - f*IQR), max(P99, Q3 + f*IQR)]` (type-7
 /// percentiles), keeping the input order.
@@ -83,12 +78,11 @@ pub(crate) fn remove_outliers(values: &[f64], factor: f64) -> Vec<f64> {
         .collect()
 }
 
-/// NaN strategy, then outlier removal if configured: the values the classifier sees.
-pub(crate) fn prepare(values: &[f64], settings: &MetricSettings) -> Vec<f64> {
-    let v = apply_nan_strategy(values, settings.nan_strategy);
-    match settings.outliers.strategy {
-        OutlierStrategy::Keep => v,
-        OutlierStrategy::Remove => remove_outliers(&v, settings.outliers.outlier_factor),
+/// Outlier removal if the metric's settings ask for it (after the non-finite policy).
+pub(crate) fn apply_outliers(values: Vec<f64>, settings: &MetricSettings) -> Vec<f64> {
+    match settings.outlier_strategy {
+        OutlierStrategy::Keep => values,
+        OutlierStrategy::Remove => remove_outliers(&values, settings.outlier_factor),
     }
 }
 
@@ -149,7 +143,7 @@ fn w_stat(x: &[f64], y: &[f64], d: f64) -> Result<f64> {
 /// # Example
 /// ```
 /// use canary_analysis::judge::kayenta::kayenta_interval;
-/// // shared/spec/kayenta.md: [10,20,30,40] vs [1,2,3,4] at 0.95 -> [6, 39], estimate 22.5.
+/// // Kayenta's own test: [10,20,30,40] vs [1,2,3,4] at 0.95 -> [6, 39], estimate 22.5.
 /// let ci = kayenta_interval(&[10.0, 20.0, 30.0, 40.0], &[1.0, 2.0, 3.0, 4.0], 0.95)?;
 /// assert!((ci.lower - 6.0).abs() < 1e-3 && (ci.upper - 39.0).abs() < 1e-3);
 /// assert!((ci.estimate - 22.5).abs() < 1e-3);
@@ -219,63 +213,47 @@ pub(crate) fn mean_ratio(baseline: &[f64], canary: &[f64]) -> f64 {
 
 /// The Kayenta classifier's settings for one metric (the metric's config plus the judge's).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct KayentaSettings {
+pub(crate) struct KayentaSettings {
     /// The metric's settings.
-    pub metric: MetricSettings,
+    pub(crate) metric: MetricSettings,
     /// Band tolerance, relative to `|estimate|` (Kayenta: 0.25).
-    pub tolerance: f64,
+    pub(crate) tolerance: f64,
     /// Interval confidence (Kayenta: 0.98).
-    pub conf_level: f64,
+    pub(crate) conf_level: f64,
 }
 
 /// One metric's Kayenta classification.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KayentaClassification {
-    /// The outcome.
-    pub classification: Classification,
-    /// Why.
-    pub reason: String,
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct KayentaClassification {
+    pub(crate) classification: Classification,
+    pub(crate) reason: String,
     /// `mean(canary) / mean(baseline)` (NaN if a mean is 0; 1.0 on the early passes).
-    #[serde(with = "crate::serde_float::nonfinite")]
-    pub ratio: f64,
-    /// Whether the result is marked critical.
-    pub critical: bool,
-    /// The interval, when computed.
-    pub interval: Option<KayentaInterval>,
+    pub(crate) ratio: f64,
+    pub(crate) critical: bool,
+    pub(crate) interval: Option<KayentaInterval>,
     /// The gate effect (ratio or CLES), when computed.
-    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
-    pub effect: Option<f64>,
+    pub(crate) effect: Option<f64>,
     /// The band `tolerance * |estimate|`, when computed.
-    #[serde(with = "crate::serde_float::nonfinite_opt", default)]
-    pub band: Option<f64>,
-    /// Baseline stats (after NaN strategy and outliers).
-    pub control_stats: SideStats,
-    /// Canary stats (after NaN strategy and outliers).
-    pub experiment_stats: SideStats,
+    pub(crate) band: Option<f64>,
+    /// Baseline stats (zeros for an empty side, as Kayenta writes them).
+    pub(crate) control_stats: SideStats,
+    /// Canary stats.
+    pub(crate) experiment_stats: SideStats,
 }
 
 /// Classifies one metric as Kayenta's `MannWhitneyClassifier` does (see the module docs).
 ///
-/// `control` is the baseline, `experiment` the canary; NaN marks a gap. Never fails: a failure
-/// inside the classification is the `Error` outcome. Infinite values are the caller's to reject.
-///
-/// # Example
-/// ```
-/// use canary_analysis::judge::config::MetricSettings;
-/// use canary_analysis::judge::kayenta::{classify, KayentaSettings};
-/// use canary_analysis::judge::result::Classification;
-/// let s = KayentaSettings { metric: MetricSettings::default(), tolerance: 0.25, conf_level: 0.98 };
-/// let c = classify(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0], &s);
-/// assert_eq!(c.classification, Classification::Pass);
-/// # Ok::<(), canary_analysis::Error>(())
-/// ```
-pub fn classify(control: &[f64], experiment: &[f64], s: &KayentaSettings) -> KayentaClassification {
+/// `control` is the baseline, `experiment` the canary, both after the non-finite policy and the
+/// outlier removal. Never fails: a failure inside the classification is the `Error` outcome.
+pub(crate) fn classify(
+    control: &[f64],
+    experiment: &[f64],
+    s: &KayentaSettings,
+) -> KayentaClassification {
     let m = &s.metric;
-    let ctrl = prepare(control, m);
-    let exp = prepare(experiment, m);
-    let control_stats = SideStats::of(&ctrl);
-    let experiment_stats = SideStats::of(&exp);
+    let (ctrl, exp) = (control, experiment);
+    let control_stats = SideStats::of(ctrl).unwrap_or_default();
+    let experiment_stats = SideStats::of(exp).unwrap_or_default();
     let base = |classification, reason: String, critical| KayentaClassification {
         classification,
         reason,
@@ -293,13 +271,13 @@ pub fn classify(control: &[f64], experiment: &[f64], s: &KayentaSettings) -> Kay
         } else {
             "control"
         };
-        return match m.nan_strategy {
-            NanStrategy::Remove if m.must_have_data && !m.critical => base(
+        return match m.nan_policy {
+            NanPolicy::Remove if m.must_have_data && !m.critical => base(
                 Classification::NodataFailMetric,
                 format!("Missing data for {side}; the metric must have data"),
                 false,
             ),
-            NanStrategy::Remove => base(
+            NanPolicy::Remove => base(
                 Classification::Nodata,
                 format!("Missing data for {side}"),
                 m.critical,
@@ -311,9 +289,9 @@ pub fn classify(control: &[f64], experiment: &[f64], s: &KayentaSettings) -> Kay
             ),
         };
     }
-    let mut xs = exp.clone();
+    let mut xs = exp.to_vec();
     xs.sort_unstable_by(f64::total_cmp);
-    let mut ys = ctrl.clone();
+    let mut ys = ctrl.to_vec();
     ys.sort_unstable_by(f64::total_cmp);
     if xs == ys {
         return base(
@@ -330,8 +308,8 @@ pub fn classify(control: &[f64], experiment: &[f64], s: &KayentaSettings) -> Kay
             false,
         );
     }
-    let ratio = mean_ratio(&ctrl, &exp);
-    let effect = match m.effect_size.measure {
+    let ratio = mean_ratio(ctrl, exp);
+    let effect = match m.measure {
         EffectMeasure::MeanRatio => ratio,
         EffectMeasure::Cles => match cles(&ys, &xs) {
             Ok(c) => c,
@@ -375,8 +353,7 @@ pub fn classify(control: &[f64], experiment: &[f64], s: &KayentaSettings) -> Kay
         }
     };
     let band = s.tolerance * iv.estimate.abs();
-    let es = &m.effect_size;
-    let measure = match es.measure {
+    let measure = match m.measure {
         EffectMeasure::MeanRatio => "mean ratio",
         EffectMeasure::Cles => "CLES",
     };
@@ -396,9 +373,9 @@ pub fn classify(control: &[f64], experiment: &[f64], s: &KayentaSettings) -> Kay
     );
     let (classification, critical, why) = if m.direction.allows_increase()
         && iv.lower > band
-        && (effect.is_nan() || effect >= es.allowed_increase())
+        && (effect.is_nan() || effect >= m.allowed_increase_or_default())
     {
-        let crit = m.critical && (effect.is_nan() || effect >= es.critical_increase());
+        let crit = m.critical && (effect.is_nan() || effect >= m.critical_increase_or_default());
         (
             Classification::High,
             crit,
@@ -406,9 +383,9 @@ pub fn classify(control: &[f64], experiment: &[f64], s: &KayentaSettings) -> Kay
         )
     } else if m.direction.allows_decrease()
         && iv.upper < -band
-        && (effect.is_nan() || effect <= es.allowed_decrease())
+        && (effect.is_nan() || effect <= m.allowed_decrease_or_default())
     {
-        let crit = m.critical && (effect.is_nan() || effect <= es.critical_decrease());
+        let crit = m.critical && (effect.is_nan() || effect <= m.critical_decrease_or_default());
         (
             Classification::Low,
             crit,
@@ -436,6 +413,191 @@ pub fn classify(control: &[f64], experiment: &[f64], s: &KayentaSettings) -> Kay
         band: Some(band),
         control_stats,
         experiment_stats,
+    }
+}
+
+/// Kayenta's NetflixACAJudge-v1.0 as a [`Judge`]: the classifier above per metric, then
+/// Kayenta's `WeightedSumScorer` ([`score::score_kayenta`]).
+///
+/// Built once from a validated [`CanaryConfig`] and the request's [`Thresholds`]. Reproduces
+/// Kayenta, flaws included: a metric that lists no group counts in no group score (the config
+/// carries a [`Warning::UngroupedMetric`](crate::judge::config::Warning::UngroupedMetric) into the
+/// result), a group without data counts 100, a side without data has zero stats and ratio 1.
+///
+/// # Example
+/// ```
+/// use canary_analysis::prelude::*;
+/// use canary_analysis::metrics::read_metric_set_pairs;
+/// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+/// let judge = KayentaJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?;
+/// let pairs = read_metric_set_pairs(
+///     r#"[{"name": "m", "values": {"control": [1, 2, 3, 4, 5], "experiment": [1, 2, 3, 4, 5]}}]"#)?;
+/// let r = judge.judge(&pairs)?;
+/// assert_eq!((r.verdict(), r.score(), r.judge_name.as_str()), (Verdict::Pass, 100.0, "NetflixACAJudge-v1.0"));
+/// # Ok::<(), canary_analysis::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct KayentaJudge {
+    config: CanaryConfig,
+    thresholds: Thresholds,
+    combine: Combine,
+}
+
+impl KayentaJudge {
+    /// The Kayenta judge for `config`, scoring against `thresholds`.
+    ///
+    /// # Errors
+    /// None today: both arguments are validated types. The `Result` keeps construction-time
+    /// validation possible without breaking callers.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// let judge = KayentaJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?;
+    /// assert_eq!(judge.thresholds().pass(), 95.0);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn new(config: CanaryConfig, thresholds: Thresholds) -> Result<KayentaJudge> {
+        Ok(KayentaJudge {
+            config,
+            thresholds,
+            combine: Combine::Pooled,
+        })
+    }
+
+    /// How the instances of a side are combined into one sample before the tests (default
+    /// [`Combine::Pooled`], which with one series per side is Kayenta's sample).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// use canary_analysis::metrics::{Aggregate, Combine};
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// let judge = KayentaJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?
+    ///     .combine(Combine::PerStep(Aggregate::Median));
+    /// assert_eq!(judge.get_combine(), Combine::PerStep(Aggregate::Median));
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn combine(mut self, combine: Combine) -> Self {
+        self.combine = combine;
+        self
+    }
+
+    /// The instance combination in force.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// use canary_analysis::metrics::Combine;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// assert_eq!(KayentaJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?.get_combine(), Combine::Pooled);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn get_combine(&self) -> Combine {
+        self.combine
+    }
+
+    /// The config.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// assert_eq!(KayentaJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?.config().metrics().len(), 1);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn config(&self) -> &CanaryConfig {
+        &self.config
+    }
+
+    /// The thresholds.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::prelude::*;
+    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
+    /// assert_eq!(KayentaJudge::new(cfg, Thresholds::new(90.0, 50.0)?)?.thresholds().marginal(), 50.0);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
+    fn result(&self, input: &Input<'_>) -> crate::judge::MetricResult {
+        let settings = self.config.settings();
+        let s = KayentaSettings {
+            metric: *input.metric.settings(),
+            tolerance: settings.tolerance(),
+            conf_level: settings.conf_level(),
+        };
+        let c = classify(&input.baseline, &input.canary, &s);
+        let reason = if input.present {
+            c.reason.clone()
+        } else {
+            format!("no metric-set pair; {}", c.reason)
+        };
+        let mut r = base_result(input);
+        r.classification = c.classification;
+        r.classification_reason = Some(reason.clone());
+        r.critical = c.critical;
+        r.result_metadata.ratio = Some(c.ratio);
+        r.control_metadata = SideMetadata {
+            stats: Some(c.control_stats),
+        };
+        r.experiment_metadata = SideMetadata {
+            stats: Some(c.experiment_stats),
+        };
+        r.analysis.gate_effect = c.effect;
+        if let (Some(iv), Some(band)) = (c.interval, c.band) {
+            let low = c.classification == Classification::Low;
+            let side = match s.metric.direction {
+                Direction::Increase => Side::Increase,
+                Direction::Decrease => Side::Decrease,
+                _ => Side::Either,
+            };
+            let scale = c.control_stats.mean.abs();
+            r.analysis.reason = Some(Reason {
+                test: TestKind::Location,
+                side: if low { Side::Decrease } else { side },
+                effect: Effect {
+                    kind: EffectKind::KayentaShift,
+                    estimate: iv.estimate,
+                    lower: Some(iv.lower),
+                    upper: Some(iv.upper),
+                    confidence: Some(iv.confidence),
+                },
+                threshold: if low { -band } else { band },
+                p_value: None,
+                adjusted_p_value: None,
+                scale: (scale > 0.0).then_some(scale),
+                regression: matches!(c.classification, Classification::High | Classification::Low),
+            });
+        }
+        r.sentence = match &r.analysis.reason {
+            Some(reason) => reason.sentence(input.name),
+            None => plain_sentence(input.name, c.classification, &reason),
+        };
+        r
+    }
+}
+
+impl Judge for KayentaJudge {
+    fn judge(&self, pairs: &[MetricPair]) -> Result<CanaryJudgeResult> {
+        let inputs = crate::judge::prepare_inputs(&self.config, pairs, self.combine)?;
+        let results: Vec<_> = inputs.iter().map(|i| self.result(i)).collect();
+        let (group_scores, score) =
+            score::score_kayenta(&results, self.config.configured_weights(), &self.thresholds);
+        Ok(CanaryJudgeResult {
+            judge_name: KAYENTA_JUDGE_NAME.into(),
+            results,
+            group_scores,
+            score,
+            coverage: 1.0,
+            warnings: Vec::new(),
+            warning_details: Vec::new(),
+        }
+        .with_warnings(self.config.warnings()))
     }
 }
 

@@ -2,6 +2,7 @@
 //!
 //! [`render_html`] is a pure function from a [`CanaryJudgeResult`] and the metric data to a
 //! `String`. The page shows the verdict and score (with the coverage of the default judge), the
+//! sentence of the metric that most drives the verdict, the config's warnings, the
 //! group scores, and per metric: the classification, the reason, the empirical CDFs of baseline
 //! and canary overlaid (a logarithmic axis when the data are positive and span more than 50x),
 //! and the shift interval against the no-regression band (Kayenta: `tolerance * |estimate|`;
@@ -10,8 +11,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::judge::MetricValues;
-use crate::judge::result::{CanaryJudgeResult, Classification, MetricResult, Verdict};
+use crate::judge::result::{
+    CanaryJudgeResult, Classification, Effect, MetricResult, TestKind, Verdict,
+};
+use crate::metrics::MetricPair;
+
+/// A pair's name and pooled baseline and canary values.
+type Pooled<'a> = (&'a str, Vec<f64>, Vec<f64>);
 
 const BASE_COLOR: &str = "#1f77b4";
 const CANARY_COLOR: &str = "#e6550d";
@@ -181,11 +187,26 @@ fn ecdf_svg(control: &[f64], experiment: &[f64]) -> String {
 }
 
 /// The shift interval against the band, as one SVG.
+/// The location effect and its band: the reason's when the location test decided, else the
+/// default judge's location test.
+fn location(r: &MetricResult) -> Option<(Effect, f64)> {
+    if let Some(reason) = r.reason()
+        && reason.test == TestKind::Location
+    {
+        return Some((reason.effect, reason.threshold));
+    }
+    r.analysis
+        .tests
+        .iter()
+        .find(|t| t.test == TestKind::Location)
+        .map(|t| (t.effect, t.threshold))
+}
+
 fn interval_svg(r: &MetricResult) -> Option<String> {
-    let a = &r.analysis;
-    let est = a.estimate?;
-    let band = a.band.unwrap_or(0.0).abs();
-    let (lo, hi) = match (a.lower, a.upper) {
+    let (effect, threshold) = location(r)?;
+    let est = effect.estimate;
+    let band = threshold.abs();
+    let (lo, hi) = match (effect.lower, effect.upper) {
         (Some(l), Some(u)) if l.is_finite() && u.is_finite() => (Some(l), Some(u)),
         _ => (None, None),
     };
@@ -267,8 +288,8 @@ fn interval_svg(r: &MetricResult) -> Option<String> {
 
 /// A count metric's rate ratio against its band `[1 - margin, 1 + margin]`, on a log2 axis.
 fn rate_svg(r: &MetricResult) -> Option<String> {
-    let t = r.analysis.tests.iter().find(|t| t.test == "rate")?;
-    let ratio = t.effect;
+    let t = r.analysis.tests.iter().find(|t| t.test == TestKind::Rate)?;
+    let ratio = t.effect.estimate;
     let hi_band = if t.threshold >= 1.0 {
         t.threshold
     } else {
@@ -344,21 +365,31 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e
 ///
 /// # Example
 /// ```
-/// use canary_analysis::judge::{judge_values, MetricValues, Mode};
-/// use canary_analysis::judge::config::{CanaryConfig, Thresholds};
+/// use canary_analysis::prelude::*;
 /// use canary_analysis::judge::report::render_html;
+/// use canary_analysis::metrics::read_metric_set_pairs;
 /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "latency", "groups": ["g"]}]}"#)?;
-/// let (b, c) = ([1.0, 2.0, 3.0, 4.0, 5.0], [2.0, 3.0, 4.0, 5.0, 6.0]);
-/// let data = [MetricValues::new("latency", &b, &c)];
-/// let result = judge_values(&cfg, &data, &Thresholds::new(95.0, 75.0)?, Mode::Kayenta)?;
-/// let html = render_html(&result, &data);
+/// let pairs = read_metric_set_pairs(r#"[{"name": "latency",
+///     "values": {"control": [1, 2, 3, 4, 5], "experiment": [2, 3, 4, 5, 6]}}]"#)?;
+/// let result = KayentaJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?.judge(&pairs)?;
+/// let html = render_html(&result, &pairs);
 /// assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
-pub fn render_html(result: &CanaryJudgeResult, metrics: &[MetricValues<'_>]) -> String {
-    let mut by_name: BTreeMap<&str, Vec<&MetricValues<'_>>> = BTreeMap::new();
-    for m in metrics {
-        by_name.entry(m.name).or_default().push(m);
+pub fn render_html(result: &CanaryJudgeResult, pairs: &[MetricPair]) -> String {
+    let metrics: Vec<Pooled<'_>> = pairs
+        .iter()
+        .map(|p| {
+            (
+                p.metric(),
+                p.baseline().values().collect(),
+                p.canary().values().collect(),
+            )
+        })
+        .collect();
+    let mut by_name: BTreeMap<&str, Vec<&Pooled<'_>>> = BTreeMap::new();
+    for m in &metrics {
+        by_name.entry(m.0).or_default().push(m);
     }
     let mut used: BTreeMap<&str, usize> = BTreeMap::new();
     let s = &result.score;
@@ -383,6 +414,18 @@ pub fn render_html(result: &CanaryJudgeResult, metrics: &[MetricValues<'_>]) -> 
             "<p class=\"reason\">{}</p>",
             esc(&s.classification_reason)
         );
+    }
+    if let Some(w) = result.worst()
+        && w.classification != Classification::Pass
+    {
+        let _ = write!(h, "<p><b>{}</b></p>", esc(w.sentence()));
+    }
+    if !result.warnings.is_empty() {
+        h.push_str("<h2>Warnings</h2><ul>");
+        for w in &result.warnings {
+            let _ = write!(h, "<li>{}</li>", esc(w));
+        }
+        h.push_str("</ul>");
     }
     h.push_str("<h2>Groups</h2><table><tr><th>group</th><th>score</th><th></th><th>weight</th><th>note</th></tr>");
     for g in &result.group_scores {
@@ -431,17 +474,29 @@ pub fn render_html(result: &CanaryJudgeResult, metrics: &[MetricValues<'_>]) -> 
             if r.critical { " <b>critical</b>" } else { "" },
             if r.muted { " (muted)" } else { "" }
         );
+        let count = |s: Option<&crate::judge::result::SideStats>| {
+            s.map_or("no data".to_string(), |s| s.count.to_string())
+        };
+        let ratio = match (
+            r.baseline_stats(),
+            r.canary_stats(),
+            r.result_metadata.ratio,
+        ) {
+            (Some(b), Some(c), Some(x)) if b.count > 0 && c.count > 0 => fmt_num(x),
+            _ => "none (a side has no data)".into(),
+        };
         let _ = write!(
             h,
-            "<div class=\"reason\">groups: {}; n baseline {}, n canary {}; mean ratio {}</div>",
+            "<p class=\"sentence\">{}</p><div class=\"reason\">groups: {}; n baseline {}, n canary {}; mean ratio {}</div>",
+            esc(r.sentence()),
             esc(&r.groups.join(", ")),
-            r.control_metadata.stats.count,
-            r.experiment_metadata.stats.count,
-            fmt_num(r.result_metadata.ratio)
+            count(r.baseline_stats()),
+            count(r.canary_stats()),
+            ratio
         );
         h.push_str("<div class=\"plots\">");
         if let Some(d) = data {
-            h.push_str(&ecdf_svg(d.control, d.experiment));
+            h.push_str(&ecdf_svg(&d.1, &d.2));
         }
         if let Some(svg) = interval_svg(r).or_else(|| rate_svg(r)) {
             h.push_str(&svg);

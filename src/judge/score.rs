@@ -1,9 +1,11 @@
 //! Scoring: metric results to group scores, a canary score and a verdict.
 //!
-//! Shared by both judges: muted results are reported but not scored; a metric counts in every
+//! Public so that a host judge (see [`crate::judge::Judge`]) that classifies metrics its own way
+//! can score them by either rule. Shared by both judges: muted results are reported but not scored; a metric counts in every
 //! group it lists; a group's score is `100 * Pass / (Pass + High + Low + NodataFailMetric)`
 //! (`Nodata`, `Error` and `InsufficientData` are left out); a group with none of those counts has
-//! no data.
+//! no data. Each group's `classification` is its score against the thresholds (`Pass`,
+//! `Marginal`, `Fail`) or `Nodata`.
 //!
 //! **Kayenta mode** ([`score_kayenta`], Kayenta's `WeightedSumScorer`): a group without data
 //! scores 0 but contributes 100 to the summary; summary `= sum(effective * weight / 100)` with
@@ -12,7 +14,12 @@
 //! (reason `"Canary Failed: " + its reason`), or `Nodata` on at least half of the unmuted results.
 //! Verdict: `score >= pass` Pass, `>= marginal` Marginal, else Fail.
 //!
-//! **Default judge** ([`score_default`]): a group without data neither counts 100 nor 0; the
+//! A metric that lists no group counts in no group score (Kayenta's rule; it still counts for
+//! the critical and the Nodata rules).
+//!
+//! **Default judge** ([`score_default`]): a metric that lists no group counts in the implicit
+//! group [`UNGROUPED`] (weighted like any group without a
+//! weight), so no result is ever left out of the verdict. A group without data neither counts 100 nor 0; the
 //! summary is the weighted mean over the groups with data (weights renormalized), and the
 //! coverage is the weight of the groups with data over the total weight. A critical failure
 //! (critical High/Low/NodataFailMetric, or a critical metric without data) gives score 0 and
@@ -22,16 +29,25 @@
 
 use std::collections::BTreeMap;
 
-use crate::judge::config::{Thresholds, group_weights_for};
-use crate::judge::result::{Classification, GroupScore, MetricResult, ScoreResult, Verdict};
+use crate::judge::config::{Thresholds, UNGROUPED, group_weights_for};
+use crate::judge::result::{
+    Classification, GroupOutcome, GroupScore, MetricResult, ScoreResult, Verdict,
+};
 
-/// Group tallies of the unmuted results, sorted by group name.
-fn tally(results: &[MetricResult]) -> BTreeMap<&str, [usize; 3]> {
+/// Group tallies of the unmuted results, sorted by group name. With `ungrouped`, a result that
+/// lists no group counts in [`UNGROUPED`].
+fn tally(results: &[MetricResult], ungrouped: bool) -> BTreeMap<&str, [usize; 3]> {
     // [pass, scored total, all]
     let mut groups: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
     for r in results.iter().filter(|r| !r.muted) {
-        for g in &r.groups {
-            let e = groups.entry(g.as_str()).or_default();
+        let implicit = [UNGROUPED];
+        let names: Vec<&str> = if r.groups.is_empty() && ungrouped {
+            implicit.to_vec()
+        } else {
+            r.groups.iter().map(String::as_str).collect()
+        };
+        for g in names {
+            let e = groups.entry(g).or_default();
             e[2] += 1;
             match r.classification {
                 Classification::Pass => {
@@ -48,14 +64,25 @@ fn tally(results: &[MetricResult]) -> BTreeMap<&str, [usize; 3]> {
     groups
 }
 
+fn group_outcome(no_data: bool, score: f64, t: &Thresholds) -> GroupOutcome {
+    if no_data {
+        return GroupOutcome::Nodata;
+    }
+    match verdict(score, t) {
+        Verdict::Pass => GroupOutcome::Pass,
+        Verdict::Marginal => GroupOutcome::Marginal,
+        _ => GroupOutcome::Fail,
+    }
+}
+
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
 fn verdict(score: f64, t: &Thresholds) -> Verdict {
-    if score >= t.pass {
+    if score >= t.pass() {
         Verdict::Pass
-    } else if score >= t.marginal {
+    } else if score >= t.marginal() {
         Verdict::Marginal
     } else {
         Verdict::Fail
@@ -71,10 +98,11 @@ fn verdict(score: f64, t: &Thresholds) -> Verdict {
 /// use std::collections::BTreeMap;
 /// use canary_analysis::judge::config::Thresholds;
 /// use canary_analysis::judge::result::{Classification, Verdict};
-/// use canary_analysis::judge::score::{score_kayenta, simple_result};
+/// use canary_analysis::judge::MetricResult;
+/// use canary_analysis::judge::score::score_kayenta;
 /// let results = vec![
-///     simple_result("a", Classification::Pass, &["g"], false),
-///     simple_result("b", Classification::High, &["g"], false),
+///     MetricResult::new("a", Classification::Pass, ["g"]),
+///     MetricResult::new("b", Classification::High, ["g"]),
 /// ];
 /// let (_, score) = score_kayenta(&results, &BTreeMap::new(), &Thresholds::new(95.0, 75.0)?);
 /// assert_eq!((score.score, score.classification), (50.0, Verdict::Fail));
@@ -85,7 +113,7 @@ pub fn score_kayenta(
     weights: &BTreeMap<String, f64>,
     thresholds: &Thresholds,
 ) -> (Vec<GroupScore>, ScoreResult) {
-    let groups = tally(results);
+    let groups = tally(results, false);
     let names: Vec<&str> = groups.keys().copied().collect();
     let w = group_weights_for(&names, weights);
     let mut group_scores = Vec::with_capacity(groups.len());
@@ -103,7 +131,7 @@ pub fn score_kayenta(
         group_scores.push(GroupScore {
             name: name.to_string(),
             score,
-            classification: String::new(),
+            classification: group_outcome(no_data, score, thresholds),
             classification_reason: if no_data {
                 "no scored result in the group (counted as 100 in the summary, as Kayenta does)"
                     .into()
@@ -168,10 +196,11 @@ pub fn score_kayenta(
 /// use std::collections::BTreeMap;
 /// use canary_analysis::judge::config::Thresholds;
 /// use canary_analysis::judge::result::{Classification, Verdict};
-/// use canary_analysis::judge::score::{score_default, simple_result};
+/// use canary_analysis::judge::MetricResult;
+/// use canary_analysis::judge::score::score_default;
 /// let results = vec![
-///     simple_result("a", Classification::Pass, &["g1"], false),
-///     simple_result("b", Classification::Nodata, &["g2"], false),
+///     MetricResult::new("a", Classification::Pass, ["g1"]),
+///     MetricResult::new("b", Classification::Nodata, ["g2"]),
 /// ];
 /// let (_, score, coverage) = score_default(&results, &BTreeMap::new(), &Thresholds::new(95.0, 75.0)?);
 /// // g2 has no data: it does not count 100, it lowers the coverage and blocks a Pass.
@@ -183,7 +212,7 @@ pub fn score_default(
     weights: &BTreeMap<String, f64>,
     thresholds: &Thresholds,
 ) -> (Vec<GroupScore>, ScoreResult, f64) {
-    let groups = tally(results);
+    let groups = tally(results, true);
     let names: Vec<&str> = groups.keys().copied().collect();
     let w = group_weights_for(&names, weights);
     let mut group_scores = Vec::with_capacity(groups.len());
@@ -207,11 +236,7 @@ pub fn score_default(
         group_scores.push(GroupScore {
             name: name.to_string(),
             score,
-            classification: if no_data {
-                "Nodata".into()
-            } else {
-                String::new()
-            },
+            classification: group_outcome(no_data, score, thresholds),
             classification_reason: if no_data {
                 "no scored result in the group: it lowers the coverage instead of counting 100"
                     .into()
@@ -310,38 +335,4 @@ pub fn score_default(
         }
     };
     (group_scores, result, coverage)
-}
-
-/// A bare metric result with a classification, groups and critical flag (for scoring tests and
-/// examples).
-///
-/// # Example
-/// ```
-/// use canary_analysis::judge::result::Classification;
-/// use canary_analysis::judge::score::simple_result;
-/// let r = simple_result("latency", Classification::High, &["Latency"], true);
-/// assert!(r.critical);
-/// # Ok::<(), canary_analysis::Error>(())
-/// ```
-pub fn simple_result(
-    name: &str,
-    classification: Classification,
-    groups: &[&str],
-    critical: bool,
-) -> MetricResult {
-    use crate::judge::result::{MetricAnalysis, ResultMetadata, SideMetadata};
-    MetricResult {
-        name: name.to_owned(),
-        id: None,
-        tags: BTreeMap::new(),
-        classification,
-        classification_reason: Some(classification.as_str().to_owned()),
-        groups: groups.iter().map(|g| g.to_string()).collect(),
-        critical,
-        muted: false,
-        result_metadata: ResultMetadata { ratio: 1.0 },
-        experiment_metadata: SideMetadata::default(),
-        control_metadata: SideMetadata::default(),
-        analysis: MetricAnalysis::default(),
-    }
 }

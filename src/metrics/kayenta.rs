@@ -11,17 +11,24 @@
 //!  "attributes": {"control": {"query": "..."}}}
 //! ```
 //!
-//! `control` is the **baseline** and `experiment` the **canary**. Values are dense arrays with a
-//! gap written as NaN; sources differ in how they spell it, so a value may be a JSON number,
-//! `null`, or one of the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (any case, optional sign,
-//! `"Inf"` also accepted). Gaps and infinities are kept as `f64::NAN` / `±inf` here; apply a
-//! [`NanPolicy`](crate::metrics::NanPolicy) with
-//! [`Sample::with_policy`](crate::metrics::Sample::with_policy), or convert with
-//! [`MetricSetPair::to_pair`] and use [`MetricPair::clean`], to get samples.
+//! `control` is the **baseline** and `experiment` the **canary**. [`read_metric_set_pairs`]
+//! returns one [`MetricPair`] per pair, each side a single-instance [`Series`] (empty instance
+//! id), with Kayenta's `id` and `tags`:
+//! - **Axis.** A side whose scope has both `startTimeMillis` and a positive `stepMillis` gets
+//!   the regular axis `start + i * step`; otherwise the axis is [`Timestamps::Unknown`]
+//!   (positions only). `startTimeIso` and `attributes` are read and not kept.
+//! - **Values.** Dense arrays with a gap written as NaN; sources differ in how they spell it, so
+//!   a value may be a JSON number, `null` (a gap), or one of the strings `"NaN"`,
+//!   `"Infinity"`, `"-Infinity"` (any case, optional sign, `"Inf"` also accepted). Gaps are kept
+//!   as `f64::NAN` and spelled infinities as `±inf`; a numeric literal beyond the `f64` range
+//!   (`1e400`) is an error, the rule every reader follows (see [`clean`](super::clean)).
+//!   [`MetricPair::clean`] applies the [`NanPolicy`](crate::metrics::NanPolicy) once.
+//! - **No data.** `"values": {}` (or a missing `control` / `experiment`, or an empty array) is
+//!   a side with no data, not an error; the judge reports it as absent.
 //!
-//! Only `name` and `values` (with both `control` and `experiment`) are required; `id`, `tags`,
-//! `scopes` and `attributes` may be absent or `null`, and unknown fields are ignored (Kayenta adds
-//! fields over versions). A document is a JSON array of pairs or a single pair object.
+//! Only `name` (non-empty) and `values` are required; `id`, `tags`, `scopes` and `attributes`
+//! may be absent or `null`, and unknown fields are ignored (Kayenta adds fields over versions).
+//! A document is a JSON array of pairs or a single pair object.
 //!
 //! **Errors.** Malformed JSON (truncated, empty, trailing garbage) is an
 //! [`Error::Parse`](crate::Error::Parse) with [`Location::LineColumn`](crate::Location); a
@@ -38,8 +45,7 @@ use std::fmt;
 use std::io::Read;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::ser::SerializeSeq;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer};
 
 use super::json::{LenientFloat, PathCtx};
 use super::series::{Instance, MetricPair, Series, Timestamps};
@@ -47,121 +53,55 @@ use crate::error::Result;
 
 const FORMAT: &str = "kayenta";
 
-/// One Kayenta metric-set pair: a metric's baseline (`control`) and canary (`experiment`) values.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MetricSetPair {
-    /// The metric name.
-    pub name: String,
-    /// Kayenta's pair id, if given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The tag set this pair is for (empty if absent).
-    pub tags: BTreeMap<String, String>,
-    /// The values: `control` (baseline) and `experiment` (canary).
-    pub values: PairValues,
-    /// The time scope of each side, keyed `"control"` / `"experiment"` (may be empty).
-    pub scopes: BTreeMap<String, Scope>,
-    /// Free-form attributes (Kayenta puts the queries here); may be empty.
-    pub attributes: BTreeMap<String, serde_json::Value>,
-}
-
-/// The two value arrays of a [`MetricSetPair`]; gaps are `f64::NAN`.
-///
-/// Serialized in Kayenta's spelling, with non-finite values as the strings `"NaN"`,
-/// `"Infinity"`, `"-Infinity"`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct PairValues {
-    /// Baseline values (Kayenta's `control`).
-    #[serde(serialize_with = "ser_values")]
-    pub control: Vec<f64>,
-    /// Canary values (Kayenta's `experiment`).
-    #[serde(serialize_with = "ser_values")]
-    pub experiment: Vec<f64>,
-}
-
-/// The time scope of one side of a pair.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// The time scope of one side of a pair (only the fields that give an axis are kept).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Scope {
-    /// Start of the series, ISO 8601.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_time_iso: Option<String>,
-    /// Start of the series, milliseconds since the Unix epoch.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_time_millis: Option<i64>,
-    /// Spacing of the values, milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub step_millis: Option<i64>,
+struct Scope {
+    start_time_millis: Option<i64>,
+    step_millis: Option<i64>,
 }
 
-impl MetricSetPair {
-    /// Converts the pair to a [`MetricPair`]: one single-instance [`Series`] per side, on a
-    /// regular axis when that side's scope has both `startTimeMillis` and a positive
-    /// `stepMillis`, else with [`Timestamps::Unknown`].
-    ///
-    /// # Example
-    /// ```
-    /// use canary_analysis::metrics::{NanPolicy, kayenta::read_metric_set_pairs};
-    /// let pairs = read_metric_set_pairs(r#"[{"name": "m",
-    ///     "values": {"control": [1, "NaN", 3], "experiment": [2, 4]},
-    ///     "scopes": {"control": {"startTimeMillis": 0, "stepMillis": 1000}}}]"#)?;
-    /// let pair = pairs[0].to_pair();
-    /// assert_eq!(pair.baseline.gaps()[0].start_millis, Some(1000));
-    /// let cleaned = pair.clean(NanPolicy::Remove)?;
-    /// assert_eq!(cleaned.baseline.removed, 1);
-    /// # Ok::<(), canary_analysis::Error>(())
-    /// ```
-    pub fn to_pair(&self) -> MetricPair {
-        let side = |key: &str, values: &[f64]| {
-            let timestamps = match self.scopes.get(key) {
-                Some(Scope {
-                    start_time_millis: Some(start_millis),
-                    step_millis: Some(step_millis),
-                    ..
-                }) if *step_millis > 0 => Timestamps::Regular {
-                    start_millis: *start_millis,
-                    step_millis: *step_millis,
-                },
-                _ => Timestamps::Unknown,
-            };
-            Series {
-                timestamps,
-                instances: vec![Instance {
-                    id: String::new(),
-                    values: values.to_vec(),
-                }],
-            }
-        };
-        MetricPair {
-            metric: self.name.clone(),
-            tags: self.tags.clone(),
-            baseline: side("control", &self.values.control),
-            canary: side("experiment", &self.values.experiment),
+impl Scope {
+    fn axis(scope: Option<&Scope>) -> Timestamps {
+        match scope {
+            Some(Scope {
+                start_time_millis: Some(start_millis),
+                step_millis: Some(step_millis),
+            }) if *step_millis > 0 => Timestamps::Regular {
+                start_millis: *start_millis,
+                step_millis: *step_millis,
+            },
+            _ => Timestamps::Unknown,
         }
     }
 }
 
-/// Reads a JSON array of Kayenta metric-set pairs (a single pair object is also accepted).
+/// Reads a JSON array of Kayenta metric-set pairs (a single pair object is also accepted) into
+/// [`MetricPair`]s, in document order (see the module docs).
 ///
 /// # Errors
-/// [`Error::Parse`](crate::Error::Parse) with format `"kayenta"`: line and column for malformed JSON (including an
-/// empty or truncated document), the JSON path of the value for a wrong type, a missing
-/// `name`/`values`/`control`/`experiment`, a duplicate field, or a value that is neither a number,
-/// `null` nor a NaN/infinity string.
+/// [`Error::Parse`](crate::Error::Parse) with format `"kayenta"`: line and column for malformed
+/// JSON (including an empty or truncated document), the JSON path of the value for a wrong type,
+/// a missing or empty `name`, a missing `values`, a duplicate field, a value that is neither a
+/// number, `null` nor a NaN/infinity string, or a number beyond the `f64` range.
 ///
 /// # Example
 /// ```
-/// use canary_analysis::metrics::kayenta::read_metric_set_pairs;
+/// use canary_analysis::metrics::{CleanOptions, Timestamps, read_metric_set_pairs};
 /// let pairs = read_metric_set_pairs(
-///     r#"[{"name": "errors", "values": {"control": [1, "NaN", 3], "experiment": [2, null]}}]"#,
+///     r#"[{"name": "errors", "id": "a1", "tags": {"region": "eu"},
+///          "values": {"control": [1, "NaN", 3], "experiment": [2, null]},
+///          "scopes": {"control": {"startTimeMillis": 0, "stepMillis": 1000}}}]"#,
 /// )?;
-/// assert_eq!(pairs[0].name, "errors");
-/// assert!(pairs[0].values.control[1].is_nan());
-/// assert!(pairs[0].values.experiment[1].is_nan());
+/// let p = &pairs[0];
+/// assert_eq!((p.metric(), p.id(), p.tags()["region"].as_str()), ("errors", Some("a1"), "eu"));
+/// assert_eq!(p.baseline().gaps()[0].start_millis, Some(1000));
+/// assert_eq!(p.canary().timestamps(), &Timestamps::Unknown);
+/// let c = p.clean(&CleanOptions::new())?;
+/// assert_eq!(c.baseline().map(|s| s.values()), Some(&[1.0, 3.0][..]));
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
-pub fn read_metric_set_pairs(json: &str) -> Result<Vec<MetricSetPair>> {
+pub fn read_metric_set_pairs(json: &str) -> Result<Vec<MetricPair>> {
     let ctx = PathCtx::default();
     let mut de = serde_json::Deserializer::from_str(json);
     let parsed = TopSeed { ctx: &ctx }
@@ -173,17 +113,17 @@ pub fn read_metric_set_pairs(json: &str) -> Result<Vec<MetricSetPair>> {
 /// [`read_metric_set_pairs`] from bytes (must be UTF-8).
 ///
 /// # Errors
-/// As [`read_metric_set_pairs`]; invalid UTF-8 is an [`Error::Parse`](crate::Error::Parse) at the offending line and
-/// column.
+/// As [`read_metric_set_pairs`]; invalid UTF-8 is an [`Error::Parse`](crate::Error::Parse) at
+/// the offending line and column.
 ///
 /// # Example
 /// ```
 /// use canary_analysis::metrics::kayenta::read_metric_set_pairs_slice;
-/// let pairs = read_metric_set_pairs_slice(br#"{"name": "m", "values": {"control": [], "experiment": []}}"#)?;
-/// assert_eq!(pairs.len(), 1);
+/// let pairs = read_metric_set_pairs_slice(br#"{"name": "m", "values": {}}"#)?;
+/// assert!(pairs[0].baseline().is_empty() && pairs[0].canary().is_empty()); // no data
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
-pub fn read_metric_set_pairs_slice(json: &[u8]) -> Result<Vec<MetricSetPair>> {
+pub fn read_metric_set_pairs_slice(json: &[u8]) -> Result<Vec<MetricPair>> {
     read_metric_set_pairs(super::utf8(FORMAT, json)?)
 }
 
@@ -197,48 +137,19 @@ pub fn read_metric_set_pairs_slice(json: &[u8]) -> Result<Vec<MetricSetPair>> {
 /// use canary_analysis::metrics::kayenta::read_metric_set_pairs_reader;
 /// let doc = br#"[{"name": "m", "values": {"control": [1], "experiment": [2]}}]"#;
 /// let pairs = read_metric_set_pairs_reader(&doc[..])?;
-/// assert_eq!(pairs[0].values.experiment, vec![2.0]);
+/// assert_eq!(pairs[0].canary().instances()[0].values(), &[2.0]);
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
-pub fn read_metric_set_pairs_reader(reader: impl Read) -> Result<Vec<MetricSetPair>> {
+pub fn read_metric_set_pairs_reader(reader: impl Read) -> Result<Vec<MetricPair>> {
     let bytes = super::read_all(FORMAT, reader)?;
     read_metric_set_pairs_slice(&bytes)
 }
 
-impl<'de> Deserialize<'de> for MetricSetPair {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let ctx = PathCtx::default();
-        d.deserialize_map(PairVisitor {
-            ctx: &ctx,
-            base: "$".to_owned(),
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for PairValues {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let ctx = PathCtx::default();
-        d.deserialize_map(ValuesVisitor {
-            ctx: &ctx,
-            base: "$",
-        })
-    }
-}
-
-fn ser_values<S: Serializer>(values: &[f64], s: S) -> std::result::Result<S::Ok, S::Error> {
-    let mut seq = s.serialize_seq(Some(values.len()))?;
-    for &v in values {
-        if v.is_finite() {
-            seq.serialize_element(&v)?;
-        } else if v.is_nan() {
-            seq.serialize_element("NaN")?;
-        } else if v > 0.0 {
-            seq.serialize_element("Infinity")?;
-        } else {
-            seq.serialize_element("-Infinity")?;
-        }
-    }
-    seq.end()
+/// The two value arrays of a pair (`control` = baseline, `experiment` = canary); a missing one
+/// is empty.
+struct PairValues {
+    control: Vec<f64>,
+    experiment: Vec<f64>,
 }
 
 struct TopSeed<'c> {
@@ -246,14 +157,14 @@ struct TopSeed<'c> {
 }
 
 impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
-    type Value = Vec<MetricSetPair>;
+    type Value = Vec<MetricPair>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for TopSeed<'_> {
-    type Value = Vec<MetricSetPair>;
+    type Value = Vec<MetricPair>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of metric-set pairs or a single metric-set pair object")
     }
@@ -291,7 +202,7 @@ struct PairSeed<'c> {
 }
 
 impl<'de> DeserializeSeed<'de> for PairSeed<'_> {
-    type Value = MetricSetPair;
+    type Value = MetricPair;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
         d.deserialize_map(PairVisitor {
             ctx: self.ctx,
@@ -324,7 +235,7 @@ fn set_once<T, E: de::Error>(
 }
 
 impl<'de> Visitor<'de> for PairVisitor<'_> {
-    type Value = MetricSetPair;
+    type Value = MetricPair;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a metric-set pair object with `name` and `values`")
     }
@@ -338,7 +249,7 @@ impl<'de> Visitor<'de> for PairVisitor<'_> {
         let mut tags: Option<Option<BTreeMap<String, String>>> = None;
         let mut values = None;
         let mut scopes: Option<Option<BTreeMap<String, Scope>>> = None;
-        let mut attributes: Option<Option<BTreeMap<String, serde_json::Value>>> = None;
+        let mut attributes: Option<IgnoredAny> = None;
         while let Some(key) = map
             .next_key::<String>()
             .map_err(|e| ctx.at(|| base.to_owned(), e))?
@@ -361,18 +272,31 @@ impl<'de> Visitor<'de> for PairVisitor<'_> {
                 }
             }
         }
-        let name =
+        let name: String =
             name.ok_or_else(|| ctx.at(|| base.to_owned(), de::Error::missing_field("name")))?;
-        let values =
+        if name.is_empty() {
+            return Err(ctx.at(
+                || format!("{base}.name"),
+                de::Error::custom("the metric name must not be empty"),
+            ));
+        }
+        let values: PairValues =
             values.ok_or_else(|| ctx.at(|| base.to_owned(), de::Error::missing_field("values")))?;
-        Ok(MetricSetPair {
+        let _ = attributes;
+        let scopes = scopes.flatten().unwrap_or_default();
+        let side = |key: &str, values: Vec<f64>| {
+            Series::from_aligned(
+                Scope::axis(scopes.get(key)),
+                vec![Instance::new(String::new(), values)],
+            )
+        };
+        Ok(MetricPair::from_parts(
             name,
-            id: id.flatten(),
-            tags: tags.flatten().unwrap_or_default(),
-            values,
-            scopes: scopes.flatten().unwrap_or_default(),
-            attributes: attributes.flatten().unwrap_or_default(),
-        })
+            id.flatten(),
+            tags.flatten().unwrap_or_default(),
+            side("control", values.control),
+            side("experiment", values.experiment),
+        ))
     }
 }
 
@@ -426,13 +350,9 @@ impl<'de> Visitor<'de> for ValuesVisitor<'_, '_> {
             let v = map.next_value_seed(FloatArraySeed { ctx, path: &path });
             set_once(ctx, &base, &key, slot, v)?;
         }
-        let control =
-            control.ok_or_else(|| ctx.at(|| base.clone(), de::Error::missing_field("control")))?;
-        let experiment = experiment
-            .ok_or_else(|| ctx.at(|| base.clone(), de::Error::missing_field("experiment")))?;
         Ok(PairValues {
-            control,
-            experiment,
+            control: control.unwrap_or_default(),
+            experiment: experiment.unwrap_or_default(),
         })
     }
 }

@@ -1,10 +1,14 @@
-//! Metric ingestion: validated samples, NaN/gap policy and readers for the formats metrics live in.
+//! Metric ingestion: one pair type from every reader, validated samples, and the one
+//! non-finite policy.
 //!
-//! - [`Sample`], [`NanPolicy`], [`Cleaned`]: a validated sample of finite values, and the explicit
-//!   policy that turns raw values (with NaN gaps and infinities) into one, recording what it did.
-//! - [`Series`], [`MetricPair`]: a metric's time series per group (instances x steps, NaN gaps,
-//!   timestamps or start + step) and the baseline/canary pair with its tags;
-//!   [`MetricPair::clean`] applies the policy per side and records it.
+//! - [`MetricPair`], [`Series`], [`Instance`], [`Timestamps`]: a metric's baseline and canary
+//!   series (a time axis and one row per instance, NaN = gap), with its tags and optional
+//!   Kayenta id. Every reader returns `Vec<MetricPair>`.
+//! - [`clean`]: [`MetricPair::clean`] with [`CleanOptions`] ([`NanPolicy`] and [`Combine`])
+//!   gives a [`CleanedPair`]: each side a validated [`Sample`] (non-empty, all finite) or "no
+//!   data", plus a serializable [`CleanRecord`]. The module states the rule for NaN and `±inf`
+//!   that every layer follows.
+//! - [`Sample`], [`Sample::with_policy`], [`Summary`]: validated samples of plain values.
 //! - [`kayenta`]: Kayenta metric-set pairs (JSON).
 //! - [`prometheus`]: Prometheus HTTP API `query_range` responses, paired by a label.
 //! - [`ndarray`]: `ArrayView1`/`ArrayView2` (instances x time), borrowed without a copy when
@@ -22,6 +26,7 @@ use std::io::Read;
 
 use crate::error::{Error, Location, Result};
 
+pub mod clean;
 pub mod csv;
 mod json;
 pub mod kayenta;
@@ -31,9 +36,10 @@ pub mod prometheus;
 mod sample;
 pub mod series;
 
-pub use kayenta::{MetricSetPair, PairValues, Scope, read_metric_set_pairs};
+pub use clean::{Aggregate, CleanOptions, CleanRecord, CleanedPair, Combine, SideRecord};
+pub use kayenta::read_metric_set_pairs;
 pub use sample::{Cleaned, NanPolicy, Sample, Summary, count_finite};
-pub use series::{CleanedPair, Gap, Instance, MetricPair, Series, Timestamps};
+pub use series::{Gap, Instance, MetricPair, Series, Timestamps};
 
 /// Checks that `bytes` are UTF-8, reporting the line and column of the first bad byte.
 pub(crate) fn utf8<'a>(format: &'static str, bytes: &'a [u8]) -> Result<&'a str> {

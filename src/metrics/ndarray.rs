@@ -154,9 +154,11 @@ pub fn series_from_view(
         .rows()
         .into_iter()
         .enumerate()
-        .map(|(i, row)| Instance {
-            id: ids.map_or_else(|| i.to_string(), |ids| ids[i].clone()),
-            values: row.to_vec(),
+        .map(|(i, row)| {
+            Instance::new(
+                ids.map_or_else(|| i.to_string(), |ids| ids[i].clone()),
+                row.to_vec(),
+            )
         })
         .collect();
     Series::new(timestamps, instances)
@@ -169,11 +171,11 @@ pub fn series_from_view(
 ///
 /// # Example
 /// ```
-/// use canary_analysis::metrics::{NanPolicy, Timestamps, ndarray::pair_from_views};
+/// use canary_analysis::metrics::{CleanOptions, Timestamps, ndarray::pair_from_views};
 /// let b = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
 /// let c = ndarray::array![[5.0, f64::NAN]];
 /// let p = pair_from_views("rps", b.view(), c.view(), Timestamps::Unknown)?;
-/// assert_eq!(p.clean(NanPolicy::Remove)?.canary.sample.values(), &[5.0]);
+/// assert_eq!(p.clean(&CleanOptions::new())?.canary().map(|s| s.values()), Some(&[5.0][..]));
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 pub fn pair_from_views(
@@ -182,10 +184,10 @@ pub fn pair_from_views(
     canary: ArrayView2<'_, f64>,
     timestamps: Timestamps,
 ) -> Result<MetricPair> {
-    Ok(MetricPair {
-        metric: metric.to_owned(),
-        tags: BTreeMap::new(),
-        baseline: series_from_view(baseline, timestamps.clone(), None)?,
-        canary: series_from_view(canary, timestamps, None)?,
-    })
+    MetricPair::new(
+        metric,
+        BTreeMap::new(),
+        series_from_view(baseline, timestamps.clone(), None)?,
+        series_from_view(canary, timestamps, None)?,
+    )
 }

@@ -243,18 +243,19 @@ pub(crate) fn parse_query_range_serde(json: &str) -> Result<Vec<PromSeries>> {
 ///
 /// # Example
 /// ```
-/// use canary_analysis::metrics::{NanPolicy, prometheus::{read_query_range, PrometheusOptions}};
+/// use canary_analysis::metrics::{CleanOptions, prometheus::{read_query_range, PrometheusOptions}};
 /// let body = r#"{"status":"success","data":{"resultType":"matrix","result":[
 ///   {"metric":{"__name__":"latency","version":"baseline"},"values":[[0,"10"],[15,"11"],[30,"12"]]},
 ///   {"metric":{"__name__":"latency","version":"canary"},"values":[[0,"13"],[30,"+Inf"]]}]}}"#;
 /// let pairs = read_query_range(body, &PrometheusOptions::new())?;
 /// let pair = &pairs[0];
-/// assert_eq!(pair.metric, "latency");
-/// let gaps = pair.canary.gaps();
+/// assert_eq!(pair.metric(), "latency");
+/// let gaps = pair.canary().gaps();
 /// assert_eq!((gaps[0].start_millis, gaps[0].steps), (Some(15_000), 1));
-/// let cleaned = pair.clean(NanPolicy::Remove)?;
-/// assert_eq!(cleaned.canary.sample.values(), &[13.0]);
-/// assert_eq!((cleaned.canary.removed, cleaned.canary.infinite), (2, 1));
+/// let cleaned = pair.clean(&CleanOptions::new())?;
+/// assert_eq!(cleaned.canary().map(|s| s.values()), Some(&[13.0][..]));
+/// let record = &cleaned.record().canary;
+/// assert_eq!((record.removed, record.infinite), (2, 1));
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 pub fn read_query_range(json: &str, opts: &PrometheusOptions) -> Result<Vec<MetricPair>> {
@@ -323,7 +324,7 @@ fn label_set(name: &str, labels: &BTreeMap<String, String>) -> String {
 /// let opts = PrometheusOptions::new().group_label("track").baseline("stable").canary("new")
 ///     .metric("rps");
 /// let pairs = pair_series(vec![s("stable", 1.0), s("new", 2.0)], &opts)?;
-/// assert_eq!(pairs[0].id(), "rps{job=\"api\"}");
+/// assert_eq!(pairs[0].selector(), "rps{job=\"api\"}");
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 pub fn pair_series(series: Vec<PromSeries>, opts: &PrometheusOptions) -> Result<Vec<MetricPair>> {
@@ -434,12 +435,7 @@ pub fn pair_series(series: Vec<PromSeries>, opts: &PrometheusOptions) -> Result<
         }
         let strip = |v: Vec<(RawInstance, usize)>| v.into_iter().map(|(r, _)| r).collect();
         let (b, c) = align_pair(FORMAT, strip(baseline), strip(canary), opts.step_millis)?;
-        out.push(MetricPair {
-            metric: key.0,
-            tags: key.1,
-            baseline: b,
-            canary: c,
-        });
+        out.push(MetricPair::from_parts(key.0, None, key.1, b, c));
     }
     Ok(out)
 }

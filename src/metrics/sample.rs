@@ -16,8 +16,9 @@
 //! - [`NanPolicy::Fail`] returns [`Error::InvalidSample`] naming the first such value.
 //!
 //! If nothing is left after the policy (an empty or all-NaN series under `Remove`), the result is
-//! [`Error::InvalidSample`] with the reason "empty after ...". Callers that want Kayenta's
-//! "no data" outcome instead check for that case first (see [`count_finite`]).
+//! [`Error::InvalidSample`] with the reason "empty after ...". For metric pairs use
+//! [`MetricPair::clean`](crate::metrics::MetricPair::clean) instead, which applies the same
+//! policy and reports such a side as "no data" rather than an error.
 //!
 //! [`Summary`] gives the descriptive statistics printed by the examples: `n`, mean, median, p90
 //! and p99, where every quantile is **type 7** (R's default `quantile(type = 7)`, numpy's
@@ -31,7 +32,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::stats::quantile::type7_sorted as quantile_type7;
 
-/// What to do with the non-finite values (NaN, `+inf`, `-inf`) of a raw series.
+/// What to do with the non-finite values (NaN, `+inf`, `-inf`) of a raw series: the crate's one
+/// non-finite policy, applied once when a pair is cleaned ([`crate::metrics::clean`]). Kayenta's
+/// `nanStrategy` maps onto it with [`NanPolicy::from_kayenta`].
 ///
 /// Serialized as `"remove"`, `{"replace": x}` or `"fail"`. The default is [`NanPolicy::Remove`],
 /// Kayenta's default.

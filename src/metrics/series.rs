@@ -5,10 +5,11 @@
 //! with an empty id when the source has no instances). Every row has one value per step of the
 //! axis; a step with no data is a **gap**, stored as `f64::NAN` and listed by [`Series::gaps`].
 //!
-//! A [`MetricPair`] holds the baseline and canary series of one metric and tag set.
-//! [`MetricPair::clean`] applies a [`NanPolicy`] to each side (pooling all instances and steps,
-//! row by row) and returns a [`CleanedPair`] whose [`Cleaned`] sides record the policy applied
-//! and how many values it removed or replaced; the gaps themselves stay available on the series.
+//! A [`MetricPair`] holds the baseline and canary series of one metric and tag set (and
+//! Kayenta's pair id when read from Kayenta); it is the one pair type every reader produces and
+//! the judge consumes. [`MetricPair::clean`] applies the [`NanPolicy`] once and combines the
+//! instances (see [`clean`](super::clean) for the exact rule), giving each side as a validated
+//! sample or "no data"; the gaps themselves stay available on the series.
 //!
 //! **Alignment** (used by the Prometheus and CSV readers). The timestamps of both sides of a pair
 //! are put on one axis:
@@ -27,8 +28,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::sample::{Cleaned, NanPolicy, Sample};
-use crate::error::{Error, Location, Result};
+use super::clean::{CleanOptions, CleanedPair};
+#[cfg(doc)]
+use super::sample::NanPolicy;
+use crate::error::{Error, Location, Result, quote};
 
 /// The largest regular grid the readers build (2^25 = 33,554,432 steps, 256 MiB per instance
 /// row); a longer grid is reported as an error instead of allocated.
@@ -77,22 +80,78 @@ impl Timestamps {
     }
 }
 
-/// One instance's row of a [`Series`].
+/// One instance's row of a [`Series`]: an id and one raw value per step (`NaN` marks a gap;
+/// `±inf` are values a source spelled explicitly, see the [module docs](self)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Instance {
-    /// The instance id (empty when the source has no instances).
-    pub id: String,
-    /// One value per step; `NaN` marks a gap.
-    pub values: Vec<f64>,
+    id: String,
+    values: Vec<f64>,
 }
 
-/// One group's observations of one metric: a time axis and one row per instance.
+impl Instance {
+    /// An instance row. The values are raw (any `f64`); the [`NanPolicy`] is applied when the
+    /// pair is cleaned.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::Instance;
+    /// let row = Instance::new("pod-a", vec![1.0, f64::NAN]);
+    /// assert_eq!((row.id(), row.values().len()), ("pod-a", 2));
+    /// ```
+    pub fn new(id: impl Into<String>, values: Vec<f64>) -> Instance {
+        Instance {
+            id: id.into(),
+            values,
+        }
+    }
+
+    /// The instance id (empty when the source has no instances).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::Instance;
+    /// assert_eq!(Instance::new("", vec![]).id(), "");
+    /// ```
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// One value per step of the series' axis; `NaN` marks a gap.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::Instance;
+    /// assert_eq!(Instance::new("a", vec![2.0]).values(), &[2.0]);
+    /// ```
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+}
+
+/// One group's observations of one metric: a time axis and one row per instance, every row with
+/// one value per step.
+///
+/// Built by [`Series::new`] / [`Series::single`] (validated); a series with no instances, or
+/// with rows of zero steps, is a side with **no data** (not an error). Deserialization validates
+/// like [`Series::new`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SeriesRepr")]
 pub struct Series {
-    /// The time axis.
-    pub timestamps: Timestamps,
-    /// The rows, each with one value per step.
-    pub instances: Vec<Instance>,
+    timestamps: Timestamps,
+    instances: Vec<Instance>,
+}
+
+#[derive(Deserialize)]
+struct SeriesRepr {
+    timestamps: Timestamps,
+    instances: Vec<Instance>,
+}
+
+impl TryFrom<SeriesRepr> for Series {
+    type Error = Error;
+    fn try_from(r: SeriesRepr) -> Result<Series> {
+        Series::new(r.timestamps, r.instances)
+    }
 }
 
 /// A run of consecutive missing steps in one instance of a [`Series`].
@@ -112,9 +171,7 @@ impl Series {
     /// A series with a single instance (empty id).
     ///
     /// # Errors
-    /// [`Error::InvalidSample`] if `timestamps` is [`Timestamps::Explicit`] with a length other
-    /// than `values.len()` or not strictly increasing, or [`Timestamps::Regular`] with a step that
-    /// is not positive.
+    /// As [`Series::new`].
     ///
     /// # Example
     /// ```
@@ -126,48 +183,62 @@ impl Series {
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
     pub fn single(timestamps: Timestamps, values: Vec<f64>) -> Result<Series> {
-        Series::new(
-            timestamps,
-            vec![Instance {
-                id: String::new(),
-                values,
-            }],
-        )
+        Series::new(timestamps, vec![Instance::new("", values)])
+    }
+
+    /// A series with no data: no instances, [`Timestamps::Unknown`].
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::Series;
+    /// let s = Series::empty();
+    /// assert!(s.is_empty());
+    /// assert_eq!((s.steps(), s.points()), (0, 0));
+    /// ```
+    pub fn empty() -> Series {
+        Series {
+            timestamps: Timestamps::Unknown,
+            instances: Vec::new(),
+        }
     }
 
     /// A series from its axis and rows, validated.
     ///
     /// # Errors
-    /// [`Error::InvalidSample`] if there are no rows, rows differ in length, an explicit axis does
-    /// not match the row length or is not strictly increasing, or a regular step is not positive.
+    /// [`Error::InvalidSample`] (metric `"series"`) if rows differ in length, two rows have the
+    /// same id, an explicit axis does not have one timestamp per step or is not strictly
+    /// increasing, or a regular step is not positive.
     ///
     /// # Example
     /// ```
     /// use canary_analysis::metrics::{Instance, Series, Timestamps};
-    /// let rows = vec![Instance { id: "a".into(), values: vec![1.0, 2.0] },
-    ///                 Instance { id: "b".into(), values: vec![3.0, f64::NAN] }];
+    /// let rows = vec![Instance::new("a", vec![1.0, 2.0]), Instance::new("b", vec![3.0, f64::NAN])];
     /// let s = Series::new(Timestamps::Explicit(vec![10, 20]), rows)?;
     /// assert_eq!((s.steps(), s.points(), s.gap_steps()), (2, 4, 1));
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
     pub fn new(timestamps: Timestamps, instances: Vec<Instance>) -> Result<Series> {
-        let Some(first) = instances.first() else {
-            return Err(Error::sample(
-                "series",
-                "a series needs at least one instance",
-            ));
-        };
-        let steps = first.values.len();
+        let steps = instances.first().map_or(0, |r| r.values.len());
         if let Some(bad) = instances.iter().find(|r| r.values.len() != steps) {
             return Err(Error::sample(
                 "series",
                 format!(
                     "instance `{}` has {} values, instance `{}` has {steps}",
-                    bad.id,
+                    quote(&bad.id),
                     bad.values.len(),
-                    first.id
+                    quote(&instances[0].id)
                 ),
             ));
+        }
+        if instances.len() > 1 {
+            let mut ids: Vec<&str> = instances.iter().map(|r| r.id.as_str()).collect();
+            ids.sort_unstable();
+            if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+                return Err(Error::sample(
+                    "series",
+                    format!("two instances have the id `{}`", quote(w[0])),
+                ));
+            }
         }
         match &timestamps {
             Timestamps::Regular { step_millis, .. } if *step_millis <= 0 => {
@@ -177,7 +248,7 @@ impl Series {
                 ));
             }
             Timestamps::Explicit(t) => {
-                if t.len() != steps {
+                if t.len() != steps && !(instances.is_empty() && t.is_empty()) {
                     return Err(Error::sample(
                         "series",
                         format!("{} timestamps for {steps} values", t.len()),
@@ -198,7 +269,41 @@ impl Series {
         })
     }
 
-    /// Number of steps (columns).
+    /// Built by the readers, whose rows are aligned by construction.
+    pub(crate) fn from_aligned(timestamps: Timestamps, instances: Vec<Instance>) -> Series {
+        debug_assert!(Series::new(timestamps.clone(), instances.clone()).is_ok());
+        Series {
+            timestamps,
+            instances,
+        }
+    }
+
+    /// The time axis.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::{Series, Timestamps};
+    /// assert_eq!(Series::single(Timestamps::Unknown, vec![1.0])?.timestamps(), &Timestamps::Unknown);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn timestamps(&self) -> &Timestamps {
+        &self.timestamps
+    }
+
+    /// The rows, one per instance, each with [`Series::steps`] values.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::{Series, Timestamps};
+    /// let s = Series::single(Timestamps::Unknown, vec![1.0, 2.0])?;
+    /// assert_eq!(s.instances()[0].values(), &[1.0, 2.0]);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn instances(&self) -> &[Instance] {
+        &self.instances
+    }
+
+    /// Number of steps (columns); 0 without instances.
     ///
     /// # Example
     /// ```
@@ -219,7 +324,19 @@ impl Series {
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
     pub fn points(&self) -> usize {
-        self.instances.iter().map(|r| r.values.len()).sum()
+        self.instances.len() * self.steps()
+    }
+
+    /// Whether the series has no cells at all (no instances or no steps): no data.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::{Series, Timestamps};
+    /// assert!(Series::single(Timestamps::Unknown, vec![])?.is_empty());
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.points() == 0
     }
 
     /// Number of missing cells (NaN values) over all instances.
@@ -235,6 +352,20 @@ impl Series {
             .iter()
             .map(|r| r.values.iter().filter(|v| v.is_nan()).count())
             .sum()
+    }
+
+    /// Every raw cell, instance by instance, each in step order (gaps included as NaN).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::{Instance, Series, Timestamps};
+    /// let s = Series::new(Timestamps::Unknown,
+    ///     vec![Instance::new("a", vec![1.0, 2.0]), Instance::new("b", vec![3.0, 4.0])])?;
+    /// assert_eq!(s.values().collect::<Vec<_>>(), vec![1.0, 2.0, 3.0, 4.0]);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.instances.iter().flat_map(|r| r.values.iter().copied())
     }
 
     /// The runs of missing steps (NaN values), per instance, in order.
@@ -271,108 +402,250 @@ impl Series {
         }
         out
     }
+}
 
-    /// Applies `policy` to all values (instances pooled row by row) and validates the rest.
-    ///
-    /// # Errors
-    /// As [`Sample::with_policy`], with `metric` naming the series.
-    ///
-    /// # Example
-    /// ```
-    /// use canary_analysis::metrics::{NanPolicy, Series, Timestamps};
-    /// let s = Series::single(Timestamps::Unknown, vec![1.0, f64::NAN, 3.0])?;
-    /// let c = s.clean("latency", NanPolicy::Remove)?;
-    /// assert_eq!((c.sample.len(), c.removed), (2, 1));
-    /// # Ok::<(), canary_analysis::Error>(())
-    /// ```
-    pub fn clean(&self, metric: &str, policy: NanPolicy) -> Result<Cleaned> {
-        Sample::with_policy_iter(
-            metric,
-            self.points(),
-            self.instances.iter().flat_map(|r| r.values.iter().copied()),
-            policy,
-        )
+/// The baseline and canary series of one metric and tag set: THE pair type every reader
+/// produces and the judge consumes.
+///
+/// Fields are private; build one with [`MetricPair::new`] or [`MetricPair::from_values`], read
+/// it with the accessors, and turn it into judge-ready samples with [`MetricPair::clean`].
+/// Deserialization validates like [`MetricPair::new`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PairRepr")]
+pub struct MetricPair {
+    metric: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    tags: BTreeMap<String, String>,
+    baseline: Series,
+    canary: Series,
+}
+
+#[derive(Deserialize)]
+struct PairRepr {
+    metric: String,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+    baseline: Series,
+    canary: Series,
+}
+
+impl TryFrom<PairRepr> for MetricPair {
+    type Error = Error;
+    fn try_from(r: PairRepr) -> Result<MetricPair> {
+        let p = MetricPair::new(r.metric, r.tags, r.baseline, r.canary)?;
+        Ok(match r.id {
+            Some(id) => p.with_id(id),
+            None => p,
+        })
     }
 }
 
-/// The baseline and canary series of one metric and tag set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MetricPair {
-    /// The metric name.
-    pub metric: String,
-    /// The labels that identify this pair (the group and instance labels excluded).
-    pub tags: BTreeMap<String, String>,
-    /// The baseline's series.
-    pub baseline: Series,
-    /// The canary's series.
-    pub canary: Series,
-}
-
-/// A [`MetricPair`] after its NaN/gap policy: one validated sample per side.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CleanedPair {
-    /// The metric name.
-    pub metric: String,
-    /// The pair's tags.
-    pub tags: BTreeMap<String, String>,
-    /// The baseline sample and what the policy did to it.
-    pub baseline: Cleaned,
-    /// The canary sample and what the policy did to it.
-    pub canary: Cleaned,
-}
-
 impl MetricPair {
-    /// A readable id: the metric name followed by its tags, `name{k="v",...}`.
+    /// A pair from its metric name, tags (the labels that identify it, group and instance labels
+    /// excluded) and the two series, baseline first.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSample`] if `metric` is empty.
     ///
     /// # Example
     /// ```
     /// use canary_analysis::metrics::{MetricPair, Series, Timestamps};
-    /// let s = Series::single(Timestamps::Unknown, vec![1.0])?;
-    /// let p = MetricPair { metric: "rps".into(), tags: [("dc".into(), "eu".into())].into(),
-    ///                      baseline: s.clone(), canary: s };
-    /// assert_eq!(p.id(), "rps{dc=\"eu\"}");
+    /// let b = Series::single(Timestamps::Unknown, vec![1.0, 2.0])?;
+    /// let c = Series::single(Timestamps::Unknown, vec![3.0])?;
+    /// let p = MetricPair::new("rps", [("dc".into(), "eu".into())].into(), b, c)?;
+    /// assert_eq!((p.metric(), p.tags()["dc"].as_str()), ("rps", "eu"));
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
-    pub fn id(&self) -> String {
+    pub fn new(
+        metric: impl Into<String>,
+        tags: BTreeMap<String, String>,
+        baseline: Series,
+        canary: Series,
+    ) -> Result<MetricPair> {
+        let metric = metric.into();
+        if metric.is_empty() {
+            return Err(Error::sample(
+                "metric pair",
+                "the metric name must not be empty",
+            ));
+        }
+        Ok(MetricPair {
+            metric,
+            id: None,
+            tags,
+            baseline,
+            canary,
+        })
+    }
+
+    /// Built by the readers, which validated the name already.
+    pub(crate) fn from_parts(
+        metric: String,
+        id: Option<String>,
+        tags: BTreeMap<String, String>,
+        baseline: Series,
+        canary: Series,
+    ) -> MetricPair {
+        MetricPair {
+            metric,
+            id,
+            tags,
+            baseline,
+            canary,
+        }
+    }
+
+    /// A pair from two plain value vectors: one instance per side (empty id), no tags,
+    /// [`Timestamps::Unknown`]. The convenience for tests and hosts holding bare values.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSample`] if `metric` is empty.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::MetricPair;
+    /// let p = MetricPair::from_values("latency", vec![10.0, 11.0], vec![12.0, f64::NAN])?;
+    /// assert_eq!(p.canary().gap_steps(), 1);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn from_values(
+        metric: impl Into<String>,
+        baseline: Vec<f64>,
+        canary: Vec<f64>,
+    ) -> Result<MetricPair> {
+        MetricPair::new(
+            metric,
+            BTreeMap::new(),
+            Series::from_aligned(Timestamps::Unknown, vec![Instance::new("", baseline)]),
+            Series::from_aligned(Timestamps::Unknown, vec![Instance::new("", canary)]),
+        )
+    }
+
+    /// The same pair with Kayenta's pair id set.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::MetricPair;
+    /// let p = MetricPair::from_values("m", vec![1.0], vec![2.0])?.with_id("a1");
+    /// assert_eq!(p.id(), Some("a1"));
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn with_id(mut self, id: impl Into<String>) -> MetricPair {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// The metric name.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::MetricPair;
+    /// assert_eq!(MetricPair::from_values("m", vec![1.0], vec![2.0])?.metric(), "m");
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn metric(&self) -> &str {
+        &self.metric
+    }
+
+    /// Kayenta's pair id (`id` of a metric-set pair), if the source had one.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::MetricPair;
+    /// assert_eq!(MetricPair::from_values("m", vec![1.0], vec![2.0])?.id(), None);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The tags that identify the pair (group and instance labels excluded).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::MetricPair;
+    /// assert!(MetricPair::from_values("m", vec![1.0], vec![2.0])?.tags().is_empty());
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+
+    /// The baseline's series.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::MetricPair;
+    /// let p = MetricPair::from_values("m", vec![1.0, 2.0], vec![3.0])?;
+    /// assert_eq!(p.baseline().steps(), 2);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn baseline(&self) -> &Series {
+        &self.baseline
+    }
+
+    /// The canary's series.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::MetricPair;
+    /// let p = MetricPair::from_values("m", vec![1.0, 2.0], vec![3.0])?;
+    /// assert_eq!(p.canary().steps(), 1);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn canary(&self) -> &Series {
+        &self.canary
+    }
+
+    /// A readable name: the metric followed by its tags, `name{k="v",...}` (each part cut by
+    /// the error-message bound when very long).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::{MetricPair, Series};
+    /// let p = MetricPair::new("rps", [("dc".into(), "eu".into())].into(),
+    ///                         Series::empty(), Series::empty())?;
+    /// assert_eq!(p.selector(), "rps{dc=\"eu\"}");
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn selector(&self) -> String {
         if self.tags.is_empty() {
-            return self.metric.clone();
+            return quote(&self.metric);
         }
         let tags: Vec<String> = self
             .tags
             .iter()
-            .map(|(k, v)| format!("{k}={v:?}"))
+            .map(|(k, v)| format!("{}={:?}", quote(k), quote(v)))
             .collect();
-        format!("{}{{{}}}", self.metric, tags.join(","))
+        format!("{}{{{}}}", quote(&self.metric), tags.join(","))
     }
 
-    /// Applies `policy` to each side; errors name the metric and the side.
+    /// Cleans both sides for judging: applies the [`NanPolicy`] once to every cell and combines
+    /// the instances as [`CleanOptions`] says (see [`clean`](super::clean) for the exact
+    /// definitions). A side with no usable value is `None` ("no data"), not an error.
     ///
     /// # Errors
-    /// [`Error::InvalidSample`] (metric `"<id> baseline"` or `"<id> canary"`) as
-    /// [`Sample::with_policy`]: an empty or all-NaN side under [`NanPolicy::Remove`], any gap under
-    /// [`NanPolicy::Fail`]; [`Error::InvalidParameter`] for a non-finite replacement.
+    /// [`Error::InvalidSample`] (metric `"<selector> baseline"` / `"... canary"`) for a
+    /// non-finite cell under [`NanPolicy::Fail`] (naming the instance and step), or a
+    /// [`Aggregate::Sum`](super::Aggregate::Sum) that overflows `f64`;
+    /// [`Error::InvalidParameter`] for a non-finite [`NanPolicy::Replace`] value.
     ///
     /// # Example
     /// ```
-    /// use canary_analysis::metrics::{MetricPair, NanPolicy, Series, Timestamps};
-    /// let p = MetricPair {
-    ///     metric: "rps".into(), tags: Default::default(),
-    ///     baseline: Series::single(Timestamps::Unknown, vec![1.0, f64::NAN])?,
-    ///     canary: Series::single(Timestamps::Unknown, vec![2.0, 3.0])?,
-    /// };
-    /// let c = p.clean(NanPolicy::Replace(0.0))?;
-    /// assert_eq!(c.baseline.sample.values(), &[1.0, 0.0]);
-    /// assert_eq!(c.baseline.replaced, 1);
+    /// use canary_analysis::metrics::{CleanOptions, MetricPair, NanPolicy};
+    /// let p = MetricPair::from_values("rps", vec![1.0, f64::NAN], vec![f64::NAN])?;
+    /// let c = p.clean(&CleanOptions::new().policy(NanPolicy::Replace(0.0)))?;
+    /// assert_eq!(c.baseline().map(|s| s.values()), Some(&[1.0, 0.0][..]));
+    /// assert_eq!(c.record().baseline.replaced, 1);
+    /// let c = p.clean(&CleanOptions::new())?; // remove, pooled
+    /// assert!(c.canary().is_none()); // no data
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
-    pub fn clean(&self, policy: NanPolicy) -> Result<CleanedPair> {
-        let id = self.id();
-        Ok(CleanedPair {
-            metric: self.metric.clone(),
-            tags: self.tags.clone(),
-            baseline: self.baseline.clean(&format!("{id} baseline"), policy)?,
-            canary: self.canary.clean(&format!("{id} canary"), policy)?,
-        })
+    pub fn clean(&self, opts: &CleanOptions) -> Result<CleanedPair> {
+        super::clean::clean_pair(self, opts)
     }
 }
 
