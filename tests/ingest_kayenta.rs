@@ -172,7 +172,7 @@ fn wrong_types_name_the_json_path() {
     let (loc, _) = parse_err(
         r#"[{"name": "m", "tags": {"a": 1}, "values": {"control": [], "experiment": []}}]"#,
     );
-    assert_eq!(loc, path("$[0].tags"));
+    assert_eq!(loc, path("$[0].tags.a"));
     let (loc, _) = parse_err(r#"[{"name": "m", "values": {"control": 3, "experiment": []}}]"#);
     assert_eq!(loc, path("$[0].values.control"));
     let (loc, _) = parse_err(r#"[{"name": "m", "values": [1, 2]}]"#);
@@ -187,7 +187,7 @@ fn wrong_types_name_the_json_path() {
     let (loc, _) = parse_err(
         r#"[{"name": "m", "scopes": {"control": {"stepMillis": "60s"}}, "values": {"control": [], "experiment": []}}]"#,
     );
-    assert_eq!(loc, path("$[0].scopes"));
+    assert_eq!(loc, path("$[0].scopes.control"));
 }
 
 #[test]

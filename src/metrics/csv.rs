@@ -50,15 +50,18 @@
 //! 1-based byte column of the field) for a bad field, [`Location::Line`] for a ragged row, a
 //! missing group or a duplicate timestamp.
 //!
-//! **Limits.** At most `u32::MAX` lines. Memory is the output plus 20 bytes per row.
+//! **Limits.** At most `u32::MAX` lines. Memory is the output plus 20 bytes per row; the
+//! aligned grids of all metrics together are limited by [`CsvOptions::grid_limits`]
+//! ([`Error::TooLarge`] before allocating). Time is `O(r log r + c)` for `r` rows and `c` grid
+//! cells.
 
 use std::collections::HashMap;
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
-use super::json::parse_float;
-use super::series::{MetricPair, RawInstance, align_pair};
+use super::json::{bad_value_reason, parse_float};
+use super::series::{GridLimits, MetricPair, RawInstance, align_pair};
 use crate::error::{Error, Location, Result, quote};
 
 const FORMAT: &str = "csv";
@@ -71,6 +74,7 @@ pub struct CsvOptions {
     metric: String,
     step_millis: Option<i64>,
     delimiter: u8,
+    grid_limits: GridLimits,
 }
 
 impl Default for CsvOptions {
@@ -81,6 +85,7 @@ impl Default for CsvOptions {
             metric: "value".to_owned(),
             step_millis: None,
             delimiter: b',',
+            grid_limits: GridLimits::default(),
         }
     }
 }
@@ -121,6 +126,11 @@ impl CsvOptions {
     /// The field delimiter (ASCII, not `"`, CR or LF).
     pub fn delimiter(mut self, delimiter: u8) -> Self {
         self.delimiter = delimiter;
+        self
+    }
+    /// The budget of aligned grid cells (default [`GridLimits::default`]; see there).
+    pub fn grid_limits(mut self, limits: GridLimits) -> Self {
+        self.grid_limits = limits;
         self
     }
 
@@ -217,10 +227,7 @@ pub fn read_csv(text: &str, opts: &CsvOptions) -> Result<Vec<MetricPair>> {
             parse_float(f).ok_or_else(|| Error::Parse {
                 format: FORMAT,
                 location: rows.location(i),
-                reason: format!(
-                    "invalid value {:?}: expected a number, NaN, Inf or empty",
-                    quote(f)
-                ),
+                reason: bad_value_reason(f, "a number, NaN, Inf or empty"),
             })
         };
         let metric = layout.metric.map_or(opts.metric.as_str(), field);
@@ -554,8 +561,10 @@ impl<'a> Rows<'a> {
                     && let Some(r) = record.range(i)
                 {
                     let off = self.start + r.start + i;
-                    if let Some(f) = self.text.get(off..off + r.len()) {
-                        debug_assert_eq!(f.as_bytes(), bytes);
+                    // The comparison is cheap insurance that the offset arithmetic matched.
+                    if let Some(f) = self.text.get(off..off + r.len())
+                        && f.as_bytes() == bytes
+                    {
                         return f.trim_ascii();
                     }
                 }
@@ -776,6 +785,12 @@ impl Accumulator {
     }
 
     fn finish(self, opts: &CsvOptions) -> Result<Vec<MetricPair>> {
+        let points: u64 = self
+            .slots
+            .iter()
+            .map(|s| (s.sides[0].ts.len() + s.sides[1].ts.len()) as u64)
+            .sum();
+        let mut budget = opts.grid_limits.budget(points);
         // Group slots (instances) by metric, in order of first appearance.
         let mut order: Vec<String> = Vec::new();
         let mut by_metric: HashMap<String, Vec<Slot>> = HashMap::new();
@@ -841,10 +856,15 @@ impl Accumulator {
                     location: Location::Line {
                         line: line.unwrap_or(1),
                     },
-                    reason: format!("metric {metric:?} has {present} rows but no {missing} rows"),
+                    reason: format!(
+                        "metric {:?} has {} rows but no {} rows",
+                        quote(&metric),
+                        quote(present),
+                        quote(missing)
+                    ),
                 });
             }
-            let (b, c) = align_pair(FORMAT, baseline, canary, opts.step_millis)?;
+            let (b, c) = align_pair(FORMAT, baseline, canary, opts.step_millis, &mut budget)?;
             out.push(MetricPair::from_parts(
                 metric,
                 None,
@@ -881,7 +901,7 @@ fn duplicate(metric: &str, instance: &str, side: usize, ts: i64, first: u32, sec
     let inst = if instance.is_empty() {
         String::new()
     } else {
-        format!(", instance {instance:?}")
+        format!(", instance {:?}", quote(instance))
     };
     Error::Parse {
         format: FORMAT,
@@ -889,7 +909,8 @@ fn duplicate(metric: &str, instance: &str, side: usize, ts: i64, first: u32, sec
             line: second as usize,
         },
         reason: format!(
-            "duplicate timestamp {ts} ms for metric {metric:?}, {group}{inst}: also on line {first}"
+            "duplicate timestamp {ts} ms for metric {:?}, {group}{inst}: also on line {first}",
+            quote(metric)
         ),
     }
 }

@@ -6,11 +6,13 @@
 //! `serde_json` error's line and column are used instead.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de;
 
-use crate::error::{Error, Location};
+use crate::error::{Error, Location, quote};
 
 /// Records the JSON path of the innermost semantic error.
 #[derive(Debug, Default)]
@@ -38,7 +40,7 @@ impl PathCtx {
     /// Syntax errors and premature end of input get the line and column; data errors (wrong
     /// types, missing fields, bad values) get the JSON path recorded by the visitors.
     pub(crate) fn into_error(self, format: &'static str, e: serde_json::Error) -> Error {
-        let msg = strip_position(&e);
+        let msg = bound_message(strip_position(&e));
         let path = self.path.into_inner();
         match e.classify() {
             serde_json::error::Category::Data => {
@@ -82,6 +84,16 @@ fn line_column(e: &serde_json::Error) -> Location {
     }
 }
 
+/// Cuts a message to 400 characters: serde_json's own messages may quote a whole input string
+/// (`invalid type: string "..."`); the crate's own reasons are shorter and quote input through
+/// [`quote`] already.
+fn bound_message(msg: String) -> String {
+    match msg.char_indices().nth(400) {
+        None => msg,
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &msg[..cut], msg.len()),
+    }
+}
+
 /// The error message without serde_json's " at line L column C" suffix.
 fn strip_position(e: &serde_json::Error) -> String {
     let s = e.to_string();
@@ -89,6 +101,70 @@ fn strip_position(e: &serde_json::Error) -> String {
     match s.strip_suffix(&suffix) {
         Some(m) => m.to_owned(),
         None => s,
+    }
+}
+
+/// A JSON object of string keys read into a `BTreeMap`, refusing a key that appears twice
+/// (serde's own map impl keeps the last one silently). The duplicate is reported at
+/// `{path}.{key}`; `null` is an empty map when `nullable`.
+pub(crate) struct StrictMapSeed<'c, 'p, V> {
+    pub(crate) ctx: &'c PathCtx,
+    pub(crate) path: &'p str,
+    pub(crate) nullable: bool,
+    pub(crate) value: PhantomData<V>,
+}
+
+impl<'c, 'p, V> StrictMapSeed<'c, 'p, V> {
+    pub(crate) fn new(ctx: &'c PathCtx, path: &'p str, nullable: bool) -> Self {
+        StrictMapSeed {
+            ctx,
+            path,
+            nullable,
+            value: PhantomData,
+        }
+    }
+}
+
+impl<'de, V: de::Deserialize<'de>> de::DeserializeSeed<'de> for StrictMapSeed<'_, '_, V> {
+    type Value = BTreeMap<String, V>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        if self.nullable {
+            d.deserialize_any(self)
+        } else {
+            d.deserialize_map(self)
+        }
+    }
+}
+
+impl<'de, V: de::Deserialize<'de>> de::Visitor<'de> for StrictMapSeed<'_, '_, V> {
+    type Value = BTreeMap<String, V>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        if self.nullable {
+            Ok(BTreeMap::new())
+        } else {
+            Err(E::invalid_type(de::Unexpected::Unit, &self))
+        }
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let key_path = || format!("{}.{}", self.path, quote(&key));
+            let v: V = map.next_value().map_err(|e| self.ctx.at(key_path, e))?;
+            if out.contains_key(&key) {
+                return Err(self.ctx.at(
+                    key_path,
+                    de::Error::custom(format!("duplicate key `{}`", quote(&key))),
+                ));
+            }
+            out.insert(key, v);
+        }
+        Ok(out)
     }
 }
 
@@ -155,6 +231,10 @@ fn fast_decimal(s: &[u8]) -> Option<f64> {
 }
 
 /// Parses a decimal number or a special spelling (see [`special_float`]).
+///
+/// A numeric literal beyond the `f64` range (`1e400`) is `None`, not an infinity: only an
+/// explicit spelling (`Inf`, `+Inf`, `Infinity`, ...) is an infinite value. Use
+/// [`overflows`] to tell that case apart in the error message.
 #[inline]
 pub(crate) fn parse_float(s: &str) -> Option<f64> {
     if let Some(v) = fast_decimal(s.as_bytes()) {
@@ -162,13 +242,37 @@ pub(crate) fn parse_float(s: &str) -> Option<f64> {
     }
     // Rust's parser accepts "inf"/"nan" too, but also "infinity" only in some spellings; keep the
     // accepted set explicit and documented.
+    if numeric(s) {
+        s.parse::<f64>().ok().filter(|v| v.is_finite())
+    } else {
+        special_float(s)
+    }
+}
+
+/// Whether `s` starts like a numeric literal (`[-+]` then a digit or `.`).
+fn numeric(s: &str) -> bool {
     let b = s.as_bytes();
     match b.first() {
-        Some(c) if c.is_ascii_digit() || *c == b'.' => s.parse().ok(),
-        Some(b'-' | b'+') if b.len() > 1 && (b[1].is_ascii_digit() || b[1] == b'.') => {
-            s.parse().ok()
-        }
-        _ => special_float(s),
+        Some(c) if c.is_ascii_digit() || *c == b'.' => true,
+        Some(b'-' | b'+') => b.len() > 1 && (b[1].is_ascii_digit() || b[1] == b'.'),
+        _ => false,
+    }
+}
+
+/// Whether `s` is a valid numeric literal whose value is beyond the `f64` range.
+pub(crate) fn overflows(s: &str) -> bool {
+    numeric(s) && s.parse::<f64>().is_ok_and(f64::is_infinite)
+}
+
+/// The reason for a value [`parse_float`] refused, with the input quoted (bounded).
+pub(crate) fn bad_value_reason(s: &str, expected: &str) -> String {
+    if overflows(s) {
+        format!(
+            "number {} is beyond the range of f64 (|x| <= 1.8e308); write an infinity as Inf",
+            quote(s)
+        )
+    } else {
+        format!("invalid value {:?}: expected {expected}", quote(s))
     }
 }
 
@@ -198,7 +302,8 @@ impl<'de> de::Visitor<'de> for LenientFloat {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
         special_float(v).ok_or_else(|| {
             E::custom(format!(
-                "invalid value: string {v:?}, expected a number, null, \"NaN\", \"Infinity\" or \"-Infinity\""
+                "invalid value: string {:?}, expected a number, null, \"NaN\", \"Infinity\" or \"-Infinity\"",
+                quote(v)
             ))
         })
     }
@@ -229,6 +334,11 @@ mod tests {
         assert_eq!(parse_float("1.2.3"), None);
         assert_eq!(parse_float("."), None);
         assert_eq!(parse_float("5."), Some(5.0));
+        assert_eq!(parse_float("1e400"), None);
+        assert_eq!(parse_float("-1e400"), None);
+        assert_eq!(parse_float("1e-400"), Some(0.0));
+        assert!(overflows("1e400") && overflows("-1E309") && !overflows("Inf"));
+        assert_eq!(parse_float("+Inf"), Some(f64::INFINITY));
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub mod series;
 pub use clean::{Aggregate, CleanOptions, CleanRecord, CleanedPair, Combine, SideRecord};
 pub use kayenta::read_metric_set_pairs;
 pub use sample::{Cleaned, NanPolicy, Sample, Summary, count_finite};
-pub use series::{Gap, Instance, MetricPair, Series, Timestamps};
+pub use series::{Gap, GridLimits, Instance, MetricPair, Series, Timestamps};
 
 /// Checks that `bytes` are UTF-8, reporting the line and column of the first bad byte.
 pub(crate) fn utf8<'a>(format: &'static str, bytes: &'a [u8]) -> Result<&'a str> {

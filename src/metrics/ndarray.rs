@@ -8,6 +8,8 @@
 //! - [`series_from_view`] turns a 2-D `instances x time` view into a [`Series`] (an owned copy,
 //!   with NaN gaps kept), and [`pair_from_views`] builds a [`MetricPair`] from two such views.
 //!
+//! Cost: linear in the number of cells; a view without cells allocates nothing per row.
+//!
 //! Statistics in this crate take `&[f64]`, so a [`CleanedView`] feeds them without a copy:
 //! `mann_whitney(&baseline.values, &canary.values, &opts)`.
 
@@ -124,9 +126,12 @@ pub fn clean_view<'a, D: Dimension>(
 /// A [`Series`] from an `instances x time` view (rows are instances, columns are steps); NaN
 /// values are gaps. Instance ids are `ids[i]`, or `"0"`, `"1"`, ... when `ids` is `None`.
 ///
+/// A view with no cells (no rows or no columns) is a series with no data and no instances,
+/// built without allocating per row. Memory otherwise: one copy of the view plus the ids.
+///
 /// # Errors
-/// [`Error::InvalidSample`] if `ids` has the wrong length, the view has no rows, or the
-/// timestamps do not fit the number of columns (see [`Series::new`]).
+/// [`Error::InvalidSample`] if `ids` has the wrong length, or the timestamps do not fit the
+/// number of columns (see [`Series::new`]).
 ///
 /// # Example
 /// ```
@@ -149,6 +154,11 @@ pub fn series_from_view(
             "series",
             format!("{} instance ids for {} rows", ids.len(), view.nrows()),
         ));
+    }
+    // A view without cells (e.g. 10^7 x 0) is a side with no data: checked before anything
+    // per row is allocated.
+    if view.is_empty() {
+        return Series::new(timestamps, Vec::new());
     }
     let instances = view
         .rows()

@@ -43,6 +43,14 @@
 //! invalid document, is re-read by `serde_json` with hand-written visitors, which produce the
 //! typed error. Both paths convert numbers identically (tested), and neither allocates anything
 //! but the output.
+//!
+//! **Bounded cost.** Parsing is linear in the input; pairing hashes each series' labels and its
+//! instance id (duplicates are found in O(1) per series); alignment costs `O(p log p + c)` for
+//! `p` points and `c` grid cells, and the cells of all pairs are limited by
+//! [`PrometheusOptions::grid_limits`] ([`Error::TooLarge`] before allocating). A label given
+//! twice in one `metric` object is an error at `$.data.result[k].metric.<label>`; a value
+//! literal beyond the `f64` range (`"1e400"`) is an error at its point (spell an infinity
+//! `"+Inf"`). Messages quote at most a bounded excerpt of the input.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -51,9 +59,9 @@ use std::io::Read;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::json::{PathCtx, parse_float};
-use super::series::{MetricPair, RawInstance, align_pair};
-use crate::error::{Error, Location, Result};
+use super::json::{PathCtx, StrictMapSeed, bad_value_reason, parse_float};
+use super::series::{GridLimits, MetricPair, RawInstance, align_pair};
+use crate::error::{Error, Location, Result, quote};
 
 const FORMAT: &str = "prometheus";
 
@@ -77,6 +85,7 @@ pub struct PrometheusOptions {
     instance_label: Option<String>,
     step_millis: Option<i64>,
     metric: Option<String>,
+    grid_limits: GridLimits,
 }
 
 impl Default for PrometheusOptions {
@@ -88,6 +97,7 @@ impl Default for PrometheusOptions {
             instance_label: None,
             step_millis: None,
             metric: None,
+            grid_limits: GridLimits::default(),
         }
     }
 }
@@ -134,6 +144,11 @@ impl PrometheusOptions {
     /// The metric name to use when a series has no `__name__` label (e.g. after `rate()`).
     pub fn metric(mut self, name: impl Into<String>) -> Self {
         self.metric = Some(name.into());
+        self
+    }
+    /// The budget of aligned grid cells (default [`GridLimits::default`]; see there).
+    pub fn grid_limits(mut self, limits: GridLimits) -> Self {
+        self.grid_limits = limits;
         self
     }
 
@@ -201,8 +216,8 @@ pub(crate) fn parse_query_range_serde(json: &str) -> Result<Vec<PromSeries>> {
         Some("error") => {
             return Err(Error::Upstream {
                 system: FORMAT,
-                kind: top.error_type.unwrap_or_else(|| "unknown".to_owned()),
-                message: top.error.unwrap_or_default(),
+                kind: quote(top.error_type.as_deref().unwrap_or("unknown")),
+                message: quote(top.error.as_deref().unwrap_or_default()),
             });
         }
         Some(other) => {
@@ -211,7 +226,10 @@ pub(crate) fn parse_query_range_serde(json: &str) -> Result<Vec<PromSeries>> {
                 location: Location::JsonPath {
                     path: "$.status".to_owned(),
                 },
-                reason: format!("status is {other:?}, expected \"success\" or \"error\""),
+                reason: format!(
+                    "status is {:?}, expected \"success\" or \"error\"",
+                    quote(other)
+                ),
             });
         }
         None => {
@@ -299,9 +317,17 @@ pub fn read_query_range_reader(
     read_query_range_slice(&bytes, opts)
 }
 
+/// `name{k="v",...}` for messages: each part quoted (bounded), at most 8 labels shown.
 fn label_set(name: &str, labels: &BTreeMap<String, String>) -> String {
-    let tags: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    format!("{name}{{{}}}", tags.join(","))
+    let mut tags: Vec<String> = labels
+        .iter()
+        .take(8)
+        .map(|(k, v)| format!("{}={:?}", quote(k), quote(v)))
+        .collect();
+    if labels.len() > 8 {
+        tags.push(format!("… ({} labels)", labels.len()));
+    }
+    format!("{}{{{}}}", quote(name), tags.join(","))
 }
 
 /// Pairs parsed series into baseline/canary [`MetricPair`]s (see the module docs).
@@ -336,7 +362,11 @@ pub fn pair_series(series: Vec<PromSeries>, opts: &PrometheusOptions) -> Result<
     struct Entry {
         key: Key,
         sides: [Vec<(RawInstance, usize)>; 2],
+        /// Instance id -> index of its series, per side (duplicate check in O(1)).
+        ids: [HashMap<String, usize>; 2],
     }
+    let points: u64 = series.iter().map(|s| s.values.len() as u64).sum();
+    let mut budget = opts.grid_limits.budget(points);
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut entries: Vec<Entry> = Vec::new();
     for (k, s) in series.into_iter().enumerate() {
@@ -352,7 +382,7 @@ pub fn pair_series(series: Vec<PromSeries>, opts: &PrometheusOptions) -> Result<
                 reason: format!(
                     "series {} has no label `{}`, so it is neither baseline nor canary",
                     label_set("", &labels),
-                    opts.group_label
+                    quote(&opts.group_label)
                 ),
             });
         };
@@ -365,8 +395,11 @@ pub fn pair_series(series: Vec<PromSeries>, opts: &PrometheusOptions) -> Result<
                 format: FORMAT,
                 location: at(k),
                 reason: format!(
-                    "label `{}` is {group:?}, expected {:?} (baseline) or {:?} (canary)",
-                    opts.group_label, opts.baseline, opts.canary
+                    "label `{}` is {:?}, expected {:?} (baseline) or {:?} (canary)",
+                    quote(&opts.group_label),
+                    quote(&group),
+                    quote(&opts.baseline),
+                    quote(&opts.canary)
                 ),
             });
         };
@@ -386,12 +419,13 @@ pub fn pair_series(series: Vec<PromSeries>, opts: &PrometheusOptions) -> Result<
                 entries.push(Entry {
                     key,
                     sides: [Vec::new(), Vec::new()],
+                    ids: [HashMap::new(), HashMap::new()],
                 });
                 entries.len() - 1
             }
         };
-        let rows = &mut entries[e].sides[side];
-        if let Some((_, first)) = rows.iter().find(|(r, _)| r.id == instance) {
+        let entry = &mut entries[e];
+        if let Some(first) = entry.ids[side].insert(instance.clone(), k) {
             return Err(Error::Parse {
                 format: FORMAT,
                 location: at(k),
@@ -405,7 +439,7 @@ pub fn pair_series(series: Vec<PromSeries>, opts: &PrometheusOptions) -> Result<
                 ),
             });
         }
-        rows.push((
+        entry.sides[side].push((
             RawInstance {
                 id: instance,
                 ts: timestamps_millis,
@@ -416,7 +450,7 @@ pub fn pair_series(series: Vec<PromSeries>, opts: &PrometheusOptions) -> Result<
         ));
     }
     let mut out = Vec::with_capacity(entries.len());
-    for Entry { key, sides } in entries {
+    for Entry { key, sides, .. } in entries {
         let [baseline, canary] = sides;
         if baseline.is_empty() || canary.is_empty() {
             let (present, missing, k) = if baseline.is_empty() {
@@ -434,7 +468,13 @@ pub fn pair_series(series: Vec<PromSeries>, opts: &PrometheusOptions) -> Result<
             });
         }
         let strip = |v: Vec<(RawInstance, usize)>| v.into_iter().map(|(r, _)| r).collect();
-        let (b, c) = align_pair(FORMAT, strip(baseline), strip(canary), opts.step_millis)?;
+        let (b, c) = align_pair(
+            FORMAT,
+            strip(baseline),
+            strip(canary),
+            opts.step_millis,
+            &mut budget,
+        )?;
         out.push(MetricPair::from_parts(key.0, None, key.1, b, c));
     }
     Ok(out)
@@ -488,7 +528,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
             .next_key::<String>()
             .map_err(|e| ctx.at(|| "$".to_owned(), e))?
         {
-            let path = format!("$.{key}");
+            let path = format!("$.{}", quote(&key));
             let slot = match key.as_str() {
                 "status" => &mut top.status,
                 "errorType" => &mut top.error_type,
@@ -554,7 +594,8 @@ impl<'de> Visitor<'de> for DataSeed<'_> {
                 Err(ctx.at(
                     || "$.data.resultType".to_owned(),
                     de::Error::custom(format!(
-                        "resultType is {t:?}, expected \"matrix\" (use /api/v1/query_range, not /api/v1/query)"
+                        "resultType is {:?}, expected \"matrix\" (use /api/v1/query_range, not /api/v1/query)",
+                        quote(t)
                     )),
                 ))
             }
@@ -585,7 +626,7 @@ impl<'de> Visitor<'de> for DataSeed<'_> {
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()
-                        .map_err(|e| ctx.at(|| format!("$.data.{key}"), e))?;
+                        .map_err(|e| ctx.at(|| format!("$.data.{}", quote(&key)), e))?;
                 }
             }
         }
@@ -668,9 +709,10 @@ impl<'de> Visitor<'de> for SeriesSeed<'_> {
                     if labels.is_some() {
                         return Err(dup(ctx, &format!("{}.metric", base())));
                     }
+                    let path = format!("{}.metric", base());
                     labels = Some(
-                        map.next_value()
-                            .map_err(|e| ctx.at(|| format!("{}.metric", base()), e))?,
+                        map.next_value_seed(StrictMapSeed::new(ctx, &path, false))
+                            .map_err(|e| ctx.at(|| path.clone(), e))?,
                     );
                 }
                 "values" => {
@@ -689,7 +731,7 @@ impl<'de> Visitor<'de> for SeriesSeed<'_> {
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()
-                        .map_err(|e| ctx.at(|| format!("{}.{key}", base()), e))?;
+                        .map_err(|e| ctx.at(|| format!("{}.{}", base(), quote(&key)), e))?;
                 }
             }
         }
@@ -836,8 +878,9 @@ impl<'de> Visitor<'de> for ValueSeed {
     }
     fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<f64, E> {
         parse_float(v).ok_or_else(|| {
-            E::custom(format!(
-                "invalid value: string {v:?}, expected a number, \"NaN\", \"+Inf\" or \"-Inf\""
+            E::custom(bad_value_reason(
+                v,
+                "a number, \"NaN\", \"+Inf\" or \"-Inf\"",
             ))
         })
     }

@@ -14,15 +14,17 @@
 //! **Alignment** (used by the Prometheus and CSV readers). The timestamps of both sides of a pair
 //! are put on one axis:
 //! - with a step given by the caller, the axis is the regular grid from the earliest to the
-//!   latest timestamp of the pair with that step; a timestamp off the grid is an error, and so is
-//!   a grid longer than [`MAX_GRID_STEPS`];
+//!   latest timestamp of the pair with that step; a timestamp off the grid is an error;
 //! - without one, the step is inferred as the greatest common divisor of the offsets of all
 //!   timestamps from the earliest; the grid is used if it has at most `4 n + 1024` steps (`n` the
-//!   number of points of the pair, all instances and both sides) and at most
-//!   [`MAX_GRID_STEPS`], otherwise (irregular timestamps) the axis is the sorted union of the
+//!   number of points of the pair, all instances and both sides) and fits the remaining
+//!   [`GridLimits`] budget, otherwise (irregular timestamps) the axis is the sorted union of the
 //!   timestamps ([`Timestamps::Explicit`]).
 //!
-//! Either way a step that one instance lacks is a gap of that instance.
+//! Either way a step that one instance lacks is a gap of that instance, and the cells of all
+//! pairs of one reader call (rows of both sides x steps) must fit the [`GridLimits`] budget, or
+//! the call fails with [`Error::TooLarge`] before allocating the grid. Cost: `O(p log p + c)`
+//! time for `p` points and `c` cells.
 
 use std::collections::BTreeMap;
 
@@ -33,9 +35,101 @@ use super::clean::{CleanOptions, CleanedPair};
 use super::sample::NanPolicy;
 use crate::error::{Error, Location, Result, quote};
 
-/// The largest regular grid the readers build (2^25 = 33,554,432 steps, 256 MiB per instance
-/// row); a longer grid is reported as an error instead of allocated.
-pub const MAX_GRID_STEPS: usize = 1 << 25;
+/// The memory budget of the aligned grids a reader builds (Prometheus and CSV), shared by all
+/// pairs of one call.
+///
+/// Aligning puts every instance of both sides of a pair on one time axis, so a pair costs
+/// `rows x steps` cells of 8 bytes (rows: the instances of both sides). A sparse input can make
+/// that far larger than the input (one point per instance at distinct times gives `K x K`
+/// cells), so the **total** over all pairs is limited to
+///
+/// `base_cells + cells_per_point x points`
+///
+/// where `points` is the number of points read (all series, both sides). The defaults are
+/// `base_cells` = 4,194,304 (32 MiB) and `cells_per_point` = 64: any input gets a 32 MiB grid,
+/// and larger grids up to 64 cells (512 bytes) per point read. A point takes at least 6 bytes
+/// of CSV or 8 bytes of Prometheus JSON, so grid memory stays below 32 MiB + 86 x the input
+/// size. A larger request is refused with [`Error::TooLarge`] before anything is allocated;
+/// a host that expects sparser data raises the limits.
+///
+/// # Example
+/// ```
+/// use canary_analysis::metrics::GridLimits;
+/// use canary_analysis::metrics::prometheus::PrometheusOptions;
+/// let limits = GridLimits::new().base_cells(1 << 24).cells_per_point(256);
+/// let opts = PrometheusOptions::new().grid_limits(limits);
+/// # let _ = opts;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridLimits {
+    base_cells: u64,
+    cells_per_point: u64,
+}
+
+impl Default for GridLimits {
+    fn default() -> Self {
+        GridLimits {
+            base_cells: 1 << 22,
+            cells_per_point: 64,
+        }
+    }
+}
+
+impl GridLimits {
+    /// The defaults: 4,194,304 base cells, 64 cells per point.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::GridLimits;
+    /// assert_eq!(GridLimits::new().limit(10), (1 << 22) + 640);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cells every input may use regardless of its size.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::GridLimits;
+    /// assert_eq!(GridLimits::new().base_cells(100).cells_per_point(0).limit(5), 100);
+    /// ```
+    pub fn base_cells(mut self, cells: u64) -> Self {
+        self.base_cells = cells;
+        self
+    }
+
+    /// Further cells allowed per point read.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::GridLimits;
+    /// assert_eq!(GridLimits::new().base_cells(0).cells_per_point(2).limit(5), 10);
+    /// ```
+    pub fn cells_per_point(mut self, cells: u64) -> Self {
+        self.cells_per_point = cells;
+        self
+    }
+
+    /// The total cells allowed for an input of `points` points (saturating).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::GridLimits;
+    /// assert_eq!(GridLimits::new().cells_per_point(u64::MAX).limit(2), u64::MAX);
+    /// ```
+    pub fn limit(&self, points: u64) -> u64 {
+        self.base_cells
+            .saturating_add(self.cells_per_point.saturating_mul(points))
+    }
+
+    pub(crate) fn budget(&self, points: u64) -> GridBudget {
+        GridBudget {
+            limit: self.limit(points),
+            used: 0,
+        }
+    }
+}
 
 /// The time axis of a [`Series`]; times are milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,7 +342,7 @@ impl Series {
                 ));
             }
             Timestamps::Explicit(t) => {
-                if t.len() != steps && !(instances.is_empty() && t.is_empty()) {
+                if t.len() != steps && !instances.is_empty() {
                     return Err(Error::sample(
                         "series",
                         format!("{} timestamps for {steps} values", t.len()),
@@ -672,6 +766,7 @@ pub(crate) fn align_pair(
     baseline: Vec<RawInstance>,
     canary: Vec<RawInstance>,
     step: Option<i64>,
+    budget: &mut GridBudget,
 ) -> Result<(Series, Series)> {
     // Each instance's timestamps are strictly increasing, so the pair's range comes from the
     // first and last points, and the grid step from the offsets and consecutive differences.
@@ -681,6 +776,7 @@ pub(crate) fn align_pair(
             .chain(canary.iter())
             .filter(|r| !r.ts.is_empty())
     };
+    let n_rows = (baseline.len() + canary.len()) as u64;
     let total: usize = rows().map(|r| r.ts.len()).sum();
     let (Some(start), Some(end)) = (
         rows().map(|r| r.ts[0]).min(),
@@ -707,18 +803,8 @@ pub(crate) fn align_pair(
             }
             let step_u = step.unsigned_abs();
             let steps = span / step_u + 1;
-            if steps > MAX_GRID_STEPS as u64 {
-                return Err(Error::Parse {
-                    format,
-                    location: baseline
-                        .first()
-                        .or(canary.first())
-                        .map_or(Location::Unknown, |r| r.origin.clone()),
-                    reason: format!(
-                        "the timestamps span {span} ms, {steps} steps of {step} ms; the limit is {MAX_GRID_STEPS} steps"
-                    ),
-                });
-            }
+            // Refuse before allocating: every row of both sides gets `steps` cells.
+            budget.take(n_rows.saturating_mul(steps))?;
             for r in baseline.iter().chain(canary.iter()) {
                 if let Some(t) = r.ts.iter().find(|&&t| t.abs_diff(start) % step_u != 0) {
                     return Err(Error::Parse {
@@ -744,12 +830,16 @@ pub(crate) fn align_pair(
                 }
             }
             // g == 0: a single distinct timestamp, no grid to infer.
-            span.checked_div(g).and_then(|q| {
+            let inferred = span.checked_div(g).and_then(|q| {
                 let steps = q + 1;
                 let limit = 4 * total as u64 + 1024;
-                (steps <= limit && steps <= MAX_GRID_STEPS as u64)
+                (steps <= limit && n_rows.saturating_mul(steps) <= budget.remaining())
                     .then_some((g as i64, steps as usize))
-            })
+            });
+            if let Some((_, steps)) = inferred {
+                budget.take(n_rows * steps as u64)?;
+            }
+            inferred
         }
     };
     let place = |rows: Vec<RawInstance>, timestamps: &Timestamps, steps: usize| -> Series {
@@ -797,6 +887,7 @@ pub(crate) fn align_pair(
             all.sort_unstable();
             all.dedup();
             let n = all.len();
+            budget.take(n_rows.saturating_mul(n as u64))?;
             (Timestamps::Explicit(all), n)
         }
     };
@@ -804,6 +895,33 @@ pub(crate) fn align_pair(
         place(baseline, &timestamps, steps),
         place(canary, &timestamps, steps),
     ))
+}
+
+/// The grid cells one reader call may still allocate (see [`GridLimits`]).
+#[derive(Debug)]
+pub(crate) struct GridBudget {
+    limit: u64,
+    used: u64,
+}
+
+impl GridBudget {
+    pub(crate) fn remaining(&self) -> u64 {
+        self.limit - self.used
+    }
+
+    /// Reserves `cells`, or reports the total that would be requested.
+    pub(crate) fn take(&mut self, cells: u64) -> Result<()> {
+        let requested = self.used.saturating_add(cells);
+        if requested > self.limit {
+            return Err(Error::too_large(
+                "aligned grid cells (instances x steps, both sides, all pairs)",
+                self.limit,
+                requested,
+            ));
+        }
+        self.used = requested;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -826,6 +944,7 @@ mod tests {
             vec![raw("", &[0, 10, 40], &[1.0, 2.0, 3.0])],
             vec![raw("", &[20, 40], &[5.0, 6.0])],
             None,
+            &mut GridLimits::new().budget(5),
         )
         .unwrap();
         assert_eq!(
@@ -848,6 +967,7 @@ mod tests {
             vec![raw("", &[0, 1_000_003], &[1.0, 2.0])],
             vec![raw("", &[7], &[5.0])],
             None,
+            &mut GridLimits::new().budget(5),
         )
         .unwrap();
         assert_eq!(b.timestamps, Timestamps::Explicit(vec![0, 7, 1_000_003]));
@@ -862,6 +982,7 @@ mod tests {
             vec![raw("", &[0, 15], &[1.0, 2.0])],
             vec![],
             Some(10),
+            &mut GridLimits::new().budget(2),
         );
         assert!(matches!(off, Err(Error::Parse { .. })));
         let huge = align_pair(
@@ -869,7 +990,8 @@ mod tests {
             vec![raw("", &[0, i64::MAX / 2], &[1.0, 2.0])],
             vec![],
             Some(1),
+            &mut GridLimits::new().budget(2),
         );
-        assert!(matches!(huge, Err(Error::Parse { .. })));
+        assert!(matches!(huge, Err(Error::TooLarge { .. })));
     }
 }
