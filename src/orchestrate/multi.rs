@@ -1,15 +1,11 @@
 //! Multiple judgements over one canary: Kayenta's standalone canary analysis semantics.
 //!
-<<<<<<< HEAD:src/orchestrate/multi.rs
 //! This is orchestration (it schedules judgements over time and decides from their sequence),
 //! so it lives here, above the judge; its API is unchanged from its former place `judge::multi`.
 //! The engine's [`Validate`](super::Validate) step without a sequential plan applies the same
 //! rule as a step (fail-fast at a `Fail`, the last look decides).
 //!
-//! Definitions (`shared/spec/kayenta.md`, "Multiple intervals"):
-=======
 //! Definitions (Kayenta's standalone canary analysis, as its `CanaryAnalysisService` runs it):
->>>>>>> i15-confidence:src/judge/multi.rs
 //! - lifetime = `end - start`, or `lifetimeDurationMins`;
 //! - interval = `analysisIntervalMins`, or the lifetime;
 //! - judgements = `floor(lifetime / interval)`;
