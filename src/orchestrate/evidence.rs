@@ -2,7 +2,7 @@
 //! the facts a target's pipeline has gathered.
 //!
 //! - The judge enters through [`Validator`]: metric pairs in, a [`Judgement`] out.
-//!   [`ConfigJudge`] is the adapter over the crate's judge ([`crate::judge::judge`]).
+//!   Every [`Judge`] is one ([`DefaultJudge`], [`KayentaJudge`], `dyn Judge`).
 //! - The confidence metric enters through [`ConfidenceModel`]: the crate's
 //!   [`confidence::Signals`] in, a [`confidence::Assessment`] (`Proceed`, `Review` or `Block`)
 //!   out; [`confidence::ConfidenceOptions`] implements it with [`confidence::assess`].
@@ -19,12 +19,11 @@ use crate::confidence::{
     self, CanarySignal, ComplianceCheck, ConfidenceOptions, Decision, SequentialSignal,
 };
 use crate::error::Result;
-use crate::judge::config::{CanaryConfig, Thresholds};
-use crate::judge::{CanaryJudgeResult, Mode, Verdict};
-use crate::metrics::MetricSetPair;
+use crate::judge::{CanaryJudgeResult, DefaultJudge, Judge, KayentaJudge, Verdict};
+use crate::metrics::MetricPair;
 
 /// The metric data a metric source returns for one window.
-pub type Pairs = Vec<MetricSetPair>;
+pub type Pairs = Vec<MetricPair>;
 
 /// The typed summary of one judgement that the engine keeps as evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,13 +46,12 @@ impl Judgement {
     ///
     /// # Example
     /// ```
-    /// use canary_analysis::judge::{MetricValues, Mode, Verdict, judge_values};
-    /// use canary_analysis::judge::config::{CanaryConfig, Thresholds};
+    /// use canary_analysis::prelude::*;
     /// use canary_analysis::orchestrate::Judgement;
     /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
     /// let b = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0];
-    /// let r = judge_values(&cfg, &[MetricValues::new("m", &b, &b)],
-    ///     &Thresholds::new(95.0, 75.0)?, Mode::Default)?;
+    /// let judge = DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?;
+    /// let r = judge.judge(&[MetricPair::from_values("m", &b, &b)?])?;
     /// assert_eq!(Judgement::from_result(&r)?.verdict, Verdict::Pass);
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
@@ -62,9 +60,9 @@ impl Judgement {
     /// [`CanarySignal::from_judgement`]'s errors (a score or coverage out of range).
     pub fn from_result(result: &CanaryJudgeResult) -> Result<Judgement> {
         Ok(Judgement {
-            verdict: result.score.classification,
-            score: result.score.score,
-            coverage: result.coverage,
+            verdict: result.verdict(),
+            score: result.score(),
+            coverage: result.coverage(),
             summary: result.score.classification_reason.clone(),
             signal: CanarySignal::from_judgement(result)?,
         })
@@ -73,92 +71,62 @@ impl Judgement {
 
 /// Judges one window of metric pairs: where the judge enters the engine.
 ///
-/// A host implements it for its judge (or uses [`ConfigJudge`]); the engine never builds one.
+/// Every [`Judge`] of the crate is a validator: [`DefaultJudge`], [`KayentaJudge`] and
+/// `dyn Judge` (so `Box<dyn Judge>` and `&dyn Judge` too) implement it by judging the pairs
+/// and keeping the [`Judgement`]. A host with its own judge implements [`Judge`] (or this trait
+/// directly); the engine never builds one.
 ///
 /// # Example
-/// A complete host implementation that delegates to the crate's judge:
 /// ```
-/// use canary_analysis::judge::{Mode, judge};
-/// use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-/// use canary_analysis::metrics::MetricSetPair;
-/// use canary_analysis::orchestrate::{Judgement, Validator};
-/// struct MyJudge { config: CanaryConfig, thresholds: Thresholds }
-/// impl Validator for MyJudge {
-///     fn validate(&self, pairs: &[MetricSetPair]) -> canary_analysis::Result<Judgement> {
-///         let r = judge(&self.config, pairs, &self.thresholds, Mode::Default)?;
-///         Judgement::from_result(&r)
-///     }
-/// }
+/// use canary_analysis::prelude::*;
+/// use canary_analysis::orchestrate::Validator;
 /// let config = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
-/// let j = MyJudge { config, thresholds: Thresholds::new(95.0, 75.0)? };
+/// let j: Box<dyn Judge> = Box::new(DefaultJudge::new(config, Thresholds::new(95.0, 75.0)?)?);
 /// // No pairs: the metric has no data, so nothing could be judged.
 /// assert_eq!(j.validate(&[])?.coverage, 0.0);
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 pub trait Validator {
-    /// The judgement of `pairs` (baseline = control, canary = experiment).
+    /// The judgement of `pairs` (baseline first, canary second in each pair).
     ///
     /// # Errors
     /// Whatever the judge reports; the engine treats an error as missing evidence.
-    fn validate(&self, pairs: &[MetricSetPair]) -> Result<Judgement>;
+    fn validate(&self, pairs: &[MetricPair]) -> Result<Judgement>;
 }
 
 impl<V: Validator + ?Sized> Validator for &V {
-    fn validate(&self, pairs: &[MetricSetPair]) -> Result<Judgement> {
+    fn validate(&self, pairs: &[MetricPair]) -> Result<Judgement> {
         (**self).validate(pairs)
     }
 }
 
 impl<V: Validator + ?Sized> Validator for Box<V> {
-    fn validate(&self, pairs: &[MetricSetPair]) -> Result<Judgement> {
+    fn validate(&self, pairs: &[MetricPair]) -> Result<Judgement> {
         (**self).validate(pairs)
     }
 }
 
-/// The crate's judge as a [`Validator`]: a canary config, thresholds and a mode, validated once.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConfigJudge {
-    config: CanaryConfig,
-    thresholds: Thresholds,
-    mode: Mode,
-}
-
-impl ConfigJudge {
-    /// A judge for `config`.
-    ///
-    /// # Errors
-    /// The config's or the thresholds' validation errors.
-    ///
-    /// # Example
-    /// ```
-    /// use canary_analysis::judge::Mode;
-    /// use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-    /// use canary_analysis::orchestrate::ConfigJudge;
-    /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
-    /// let _judge = ConfigJudge::new(cfg, Thresholds::new(95.0, 75.0)?, Mode::Default)?;
-    /// # Ok::<(), canary_analysis::Error>(())
-    /// ```
-    pub fn new(config: CanaryConfig, thresholds: Thresholds, mode: Mode) -> Result<ConfigJudge> {
-        config.validate()?;
-        config.settings()?;
-        thresholds.validate()?;
-        Ok(ConfigJudge {
-            config,
-            thresholds,
-            mode,
-        })
-    }
-
-    /// The canary config.
-    pub fn config(&self) -> &CanaryConfig {
-        &self.config
+impl Validator for dyn Judge + '_ {
+    fn validate(&self, pairs: &[MetricPair]) -> Result<Judgement> {
+        Judgement::from_result(&self.judge(pairs)?)
     }
 }
 
-impl Validator for ConfigJudge {
-    fn validate(&self, pairs: &[MetricSetPair]) -> Result<Judgement> {
-        let r = crate::judge::judge(&self.config, pairs, &self.thresholds, self.mode)?;
-        Judgement::from_result(&r)
+impl Validator for dyn Judge + Send + Sync + '_ {
+    fn validate(&self, pairs: &[MetricPair]) -> Result<Judgement> {
+        Judgement::from_result(&self.judge(pairs)?)
+    }
+}
+
+impl Validator for DefaultJudge {
+    fn validate(&self, pairs: &[MetricPair]) -> Result<Judgement> {
+        Judgement::from_result(&self.judge(pairs)?)
+    }
+}
+
+impl Validator for KayentaJudge {
+    fn validate(&self, pairs: &[MetricPair]) -> Result<Judgement> {
+        Judgement::from_result(&self.judge(pairs)?)
     }
 }
 

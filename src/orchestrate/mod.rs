@@ -128,7 +128,7 @@ pub use event::{
     Action, ActionKey, ActionKind, ComplianceStatus, Event, EventKind, HumanDecision, Window,
 };
 pub use evidence::{
-    ConfidenceModel, ConfigJudge, Facts, Judgement, Pairs, ValidationEvidence, Validator,
+    ConfidenceModel, Facts, Judgement, Pairs, ValidationEvidence, Validator,
 };
 pub use host::{
     BlockingDriver, Clock, ComplianceChecks, DeployOp, Deployments, MetricSource, RunStats,

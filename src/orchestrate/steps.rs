@@ -15,7 +15,7 @@ use crate::confidence::Decision as ConfidenceDecision;
 use crate::error::{Error, Result};
 use crate::judge::Verdict;
 use crate::judge::config::{CanaryConfig, Direction};
-use crate::metrics::MetricSetPair;
+use crate::metrics::MetricPair;
 use crate::stats::Alternative;
 use crate::stats::sequential::{
     Arm, CountMixture, CountMixtureOptions, Decision, Dkw, DkwOptions, MetricMonitor, Monitor,
@@ -323,16 +323,16 @@ impl SequentialPlan {
     pub fn from_config(config: &CanaryConfig, alpha: f64) -> Result<Self> {
         let mut seen = std::collections::BTreeSet::new();
         let metrics = config
-            .metrics
+            .metrics()
             .iter()
-            .filter(|m| !m.analysis_configurations.canary.muted)
-            .filter(|m| seen.insert(m.name.clone()))
+            .filter(|m| !m.settings().get_muted())
+            .filter(|m| seen.insert(m.name().to_owned()))
             .map(|m| {
-                let s = &m.analysis_configurations.canary;
+                let s = m.settings();
                 SequentialMetric {
-                    name: m.name.clone(),
+                    name: m.name().to_owned(),
                     counts: false,
-                    alternative: match s.direction {
+                    alternative: match s.get_direction() {
                         Direction::Increase => Alternative::Greater,
                         Direction::Decrease => Alternative::Less,
                         _ => Alternative::TwoSided,
@@ -490,7 +490,7 @@ pub struct Validate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     monitor: Option<Monitor>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    fed: BTreeMap<String, (usize, usize)>,
+    fed: BTreeMap<String, usize>,
 }
 
 impl Validate {
@@ -595,53 +595,56 @@ impl Validate {
     }
 
     /// Feeds the points not seen yet (windows are cumulative) to the monitor.
-    fn feed(&mut self, pairs: &[MetricSetPair]) -> Result<()> {
+    fn feed(&mut self, pairs: &[MetricPair]) -> Result<()> {
         let Some(monitor) = self.monitor.as_mut() else {
             return Ok(());
         };
         for p in pairs {
-            let Some(m) = monitor.metric_mut(&p.name) else {
+            let Some(m) = monitor.metric_mut(p.metric()) else {
                 continue;
             };
-            let id = if p.tags.is_empty() {
-                p.name.clone()
+            let id = if p.tags().is_empty() {
+                p.metric().to_owned()
             } else {
-                format!("{}{:?}", p.name, p.tags)
+                format!("{}{:?}", p.metric(), p.tags())
             };
-            let seen = self.fed.entry(id).or_insert((0, 0));
-            for (arm, values, from) in [
-                (Arm::Baseline, &p.values.control, &mut seen.0),
-                (Arm::Canary, &p.values.experiment, &mut seen.1),
-            ] {
-                if values.len() < *from {
-                    return Err(Error::sample(
-                        &p.name,
-                        "the window has fewer points than the previous look (windows are cumulative)",
-                    ));
-                }
-                for &v in &values[*from..] {
-                    if v.is_nan() {
-                        continue;
+            // Windows are cumulative per instance: each instance's row only grows, so the
+            // points seen are counted per (pair, side, instance).
+            for (arm, series) in [(Arm::Baseline, p.baseline()), (Arm::Canary, p.canary())] {
+                for inst in series.instances() {
+                    let key = format!("{id}\u{1f}{arm:?}\u{1f}{}", inst.id());
+                    let from = self.fed.entry(key).or_insert(0);
+                    let values = inst.values();
+                    if values.len() < *from {
+                        return Err(Error::sample(
+                            p.metric(),
+                            "the window has fewer points than the previous look (windows are cumulative)",
+                        ));
                     }
-                    if m.is_counts() {
-                        if !(v >= 0.0 && v.is_finite()) {
-                            return Err(Error::sample(
-                                &p.name,
-                                format!("count {v} is not a non-negative number"),
-                            ));
+                    for &v in &values[*from..] {
+                        if v.is_nan() {
+                            continue;
                         }
-                        m.observe_count(arm, v.round() as u64)?;
-                    } else {
-                        m.observe_value(arm, v)?;
+                        if m.is_counts() {
+                            if !(v >= 0.0 && v.is_finite()) {
+                                return Err(Error::sample(
+                                    p.metric(),
+                                    format!("count {v} is not a non-negative number"),
+                                ));
+                            }
+                            m.observe_count(arm, v.round() as u64)?;
+                        } else {
+                            m.observe_value(arm, v)?;
+                        }
                     }
+                    *from = values.len();
                 }
-                *from = values.len();
             }
         }
         Ok(())
     }
 
-    fn evaluate(&mut self, cx: &mut Cx<'_>, pairs: &[MetricSetPair]) -> Poll {
+    fn evaluate(&mut self, cx: &mut Cx<'_>, pairs: &[MetricPair]) -> Poll {
         self.look += 1;
         let last = self.look >= self.opts.looks;
         let missing =
