@@ -11,14 +11,14 @@ use std::hint::black_box;
 
 use canary_analysis::confidence::{CanarySignal, CanaryVerdict, ConfidenceOptions, SignalKind};
 use canary_analysis::judge::Verdict;
-use canary_analysis::metrics::MetricSetPair;
+use canary_analysis::metrics::MetricPair;
 use canary_analysis::orchestrate::*;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 struct Stub(Judgement);
 
 impl Validator for Stub {
-    fn validate(&self, _pairs: &[MetricSetPair]) -> canary_analysis::Result<Judgement> {
+    fn validate(&self, _pairs: &[MetricPair]) -> canary_analysis::Result<Judgement> {
         Ok(self.0.clone())
     }
 }

@@ -64,9 +64,9 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use canary_analysis::confidence::{ConfidenceOptions, SignalKind};
-use canary_analysis::judge::Mode;
+use canary_analysis::judge::DefaultJudge;
 use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-use canary_analysis::metrics::{MetricSetPair, PairValues, read_metric_set_pairs};
+use canary_analysis::metrics::{MetricPair, read_metric_set_pairs};
 use canary_analysis::orchestrate::*;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -366,6 +366,16 @@ impl Generated {
 
     /// The first `n` points per side of every metric.
     fn pairs(&self, n: usize) -> Pairs {
+        self.raw(n)
+            .into_iter()
+            .map(|(name, control, experiment)| {
+                MetricPair::from_values(name, control, experiment).expect("metric names are set")
+            })
+            .collect()
+    }
+
+    /// The first `n` points per side of every metric: (name, baseline, canary).
+    fn raw(&self, n: usize) -> Vec<(&'static str, Vec<f64>, Vec<f64>)> {
         let mut g = G::new(self.seed);
         let p99 = 300.0 * (0.30f64 * 2.326_347_874).exp();
         MIXED
@@ -389,23 +399,9 @@ impl Generated {
                     (Truth::Errors, 6) => experiment = (0..n).map(|_| g.poisson(4.0)).collect(),
                     _ => {}
                 }
-                pair(name, control, experiment)
+                (*name, control, experiment)
             })
             .collect()
-    }
-}
-
-fn pair(name: &str, control: Vec<f64>, experiment: Vec<f64>) -> MetricSetPair {
-    MetricSetPair {
-        name: name.to_owned(),
-        id: None,
-        tags: BTreeMap::new(),
-        values: PairValues {
-            control,
-            experiment,
-        },
-        scopes: BTreeMap::new(),
-        attributes: BTreeMap::new(),
     }
 }
 
@@ -427,7 +423,7 @@ struct SimTarget {
 
 struct Fleet {
     targets: Vec<SimTarget>,
-    judges: Vec<ConfigJudge>,
+    judges: Vec<DefaultJudge>,
     by_id: HashMap<String, usize>,
     generated: bool,
 }
@@ -436,9 +432,9 @@ fn config_of(v: &Value) -> Result<CanaryConfig, String> {
     CanaryConfig::from_json(&v.to_string()).map_err(|e| e.to_string())
 }
 
-fn judge_of(config: CanaryConfig) -> Result<ConfigJudge, String> {
+fn judge_of(config: CanaryConfig) -> Result<DefaultJudge, String> {
     let t = Thresholds::new(95.0, 75.0).map_err(|e| e.to_string())?;
-    ConfigJudge::new(config, t, Mode::Default).map_err(|e| e.to_string())
+    DefaultJudge::new(config, t).map_err(|e| e.to_string())
 }
 
 fn generated_fleet(n: usize, seed: u64) -> Result<Fleet, String> {
@@ -460,7 +456,7 @@ fn generated_fleet(n: usize, seed: u64) -> Result<Fleet, String> {
 }
 
 impl Fleet {
-    fn new(targets: Vec<SimTarget>, judges: Vec<ConfigJudge>, generated: bool) -> Fleet {
+    fn new(targets: Vec<SimTarget>, judges: Vec<DefaultJudge>, generated: bool) -> Fleet {
         let by_id = targets
             .iter()
             .enumerate()
@@ -477,7 +473,7 @@ impl Fleet {
     fn read(path: &str) -> Result<Fleet, String> {
         let file = File::open(path).map_err(|e| format!("{path}: {e}"))?;
         let mut targets = Vec::new();
-        let mut judges: Vec<ConfigJudge> = Vec::new();
+        let mut judges: Vec<DefaultJudge> = Vec::new();
         let mut configs: HashMap<String, usize> = HashMap::new();
         let mut seen = std::collections::HashSet::new();
         for (i, line) in BufReader::new(file).lines().enumerate() {
@@ -697,18 +693,19 @@ fn write_targets_file(args: &Args, path: &str) -> Result<(), String> {
         let g = Generated::new(seed, i);
         let intervals: Vec<Value> = (1..=args.looks)
             .map(|k| {
-                let mut pairs = g.pairs(k * args.points);
-                for p in &mut pairs {
-                    for v in p
-                        .values
-                        .control
-                        .iter_mut()
-                        .chain(p.values.experiment.iter_mut())
-                    {
-                        *v = (*v * 100.0).round() / 100.0;
-                    }
-                }
-                serde_json::to_value(pairs).expect("pairs serialize")
+                let round = |v: Vec<f64>| -> Vec<f64> {
+                    v.into_iter().map(|x| (x * 100.0).round() / 100.0).collect()
+                };
+                // Kayenta metric-set pairs: control = baseline, experiment = canary.
+                let pairs: Vec<Value> = g
+                    .raw(k * args.points)
+                    .into_iter()
+                    .map(|(name, control, experiment)| {
+                        json!({"name": name, "tags": {},
+                               "values": {"control": round(control), "experiment": round(experiment)}})
+                    })
+                    .collect();
+                Value::Array(pairs)
             })
             .collect();
         let line = json!({"id": format!("svc-{i:05}"), "config": config, "intervals": intervals,

@@ -1,11 +1,11 @@
 //! Property tests of the orchestration engine over random event orders, duplicates, host
 //! faults, lost answers and restarts from persisted state.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use canary_analysis::confidence::{CanarySignal, CanaryVerdict, ConfidenceOptions, SignalKind};
 use canary_analysis::judge::Verdict;
-use canary_analysis::metrics::{MetricSetPair, PairValues};
+use canary_analysis::metrics::MetricPair;
 use canary_analysis::orchestrate::*;
 use proptest::prelude::*;
 
@@ -14,8 +14,8 @@ use proptest::prelude::*;
 struct NameJudge;
 
 impl Validator for NameJudge {
-    fn validate(&self, pairs: &[MetricSetPair]) -> canary_analysis::Result<Judgement> {
-        let name = pairs.first().map_or("none", |p| p.name.as_str());
+    fn validate(&self, pairs: &[MetricPair]) -> canary_analysis::Result<Judgement> {
+        let name = pairs.first().map_or("none", |p| p.metric());
         let (verdict, cv, score) = match name {
             "Pass" => (Verdict::Pass, CanaryVerdict::Pass, 100.0),
             "Marginal" => (Verdict::Marginal, CanaryVerdict::Marginal, 80.0),
@@ -124,17 +124,14 @@ fn good_answer(s: &Scenario, a: &Action) -> Option<EventKind> {
         ActionKind::FetchMetrics { window } => {
             let name = verdict_name(s.verdicts[(window.look as usize - 1) % s.verdicts.len()]);
             EventKind::Metrics {
-                pairs: vec![MetricSetPair {
-                    name: name.into(),
-                    id: None,
-                    tags: BTreeMap::new(),
-                    values: PairValues {
-                        control: vec![1.0; window.look as usize],
-                        experiment: vec![1.0; window.look as usize],
-                    },
-                    scopes: BTreeMap::new(),
-                    attributes: BTreeMap::new(),
-                }],
+                pairs: vec![
+                    MetricPair::from_values(
+                        name,
+                        vec![1.0; window.look as usize],
+                        vec![1.0; window.look as usize],
+                    )
+                    .expect("named pair"),
+                ],
             }
         }
         ActionKind::CheckCompliance { checks } => EventKind::Compliance {

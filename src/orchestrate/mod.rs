@@ -127,9 +127,7 @@ pub use engine::{Handled, Target, TargetStatus};
 pub use event::{
     Action, ActionKey, ActionKind, ComplianceStatus, Event, EventKind, HumanDecision, Window,
 };
-pub use evidence::{
-    ConfidenceModel, Facts, Judgement, Pairs, ValidationEvidence, Validator,
-};
+pub use evidence::{ConfidenceModel, Facts, Judgement, Pairs, ValidationEvidence, Validator};
 pub use host::{
     BlockingDriver, Clock, ComplianceChecks, DeployOp, Deployments, MetricSource, RunStats,
     timed_out,
