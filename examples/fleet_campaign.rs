@@ -3,7 +3,7 @@
 //! blocking driver against a simulated host and clock.
 //!
 //! ```text
-//! cargo run --release --example fleet_campaign -- --targets N --seed S [--faults F] [--json]
+//! cargo run --release --example fleet_campaign -- --targets N --seed S [--faults F] [--json] [--check]
 //!     [--targets-file T.jsonl] [--failure-budget B] [--report-targets R.jsonl]
 //! cargo run --release --example fleet_campaign -- --targets N --seed S \
 //!     --write-targets-file T.jsonl [--looks K] [--points P]
@@ -53,8 +53,14 @@
 //! `confidence` the confidence model's (or null), and `actions` the idempotency keys of the
 //! host calls made for the target, in order.
 //!
-//! Exit status: 0 when the campaign ran, 2 on bad input (flags, an unreadable or malformed
-//! targets file; the message names the line).
+//! `--check` checks the issue's goals after the run, from the generated fleet's truth or a
+//! targets file's `truth` labels: every target accounted for, no wrong promotion, wrongly
+//! blocked at most 5% of the healthy targets, human share under 21%; each missed goal is
+//! printed on stderr and the exit status is 1 (also when some target carries no label).
+//!
+//! Exit status: 0 when the campaign ran (and, with `--check`, met the goals), 1 when `--check`
+//! found a goal missed, 2 on bad input (flags, an unreadable or malformed targets file; the
+//! message names the line).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -86,6 +92,7 @@ struct Args {
     seed: Option<u64>,
     faults: f64,
     json: bool,
+    check: bool,
     targets_file: Option<String>,
     failure_budget: f64,
     report_targets: Option<String>,
@@ -100,6 +107,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         seed: None,
         faults: 0.0,
         json: false,
+        check: false,
         targets_file: None,
         failure_budget: DEFAULT_FAILURE_BUDGET,
         report_targets: None,
@@ -119,6 +127,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--faults" => a.faults = num("--faults", it.next())?,
             "--failure-budget" => a.failure_budget = num("--failure-budget", it.next())?,
             "--json" => a.json = true,
+            "--check" => a.check = true,
             "--targets-file" => {
                 a.targets_file = Some(it.next().ok_or("--targets-file needs a path")?)
             }
@@ -720,7 +729,8 @@ fn write_targets_file(args: &Args, path: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn run(args: &Args) -> Result<(), String> {
+/// Runs the campaign; `Ok(false)` when `--check` is given and a goal is missed.
+fn run(args: &Args) -> Result<bool, String> {
     let started = std::time::Instant::now();
     let fleet = match &args.targets_file {
         Some(path) => Fleet::read(path)?,
@@ -895,7 +905,35 @@ fn run(args: &Args) -> Result<(), String> {
             stats.events
         );
     }
-    Ok(())
+    if args.check {
+        let accounted = s.promoted + s.rolled_back + s.review + s.blocked + s.not_started;
+        let mut missed = Vec::new();
+        if accounted != s.targets || accounted != fleet.targets.len() {
+            missed.push(format!(
+                "{accounted} targets accounted for of {}",
+                fleet.targets.len()
+            ));
+        }
+        if labelled < fleet.targets.len() {
+            missed.push("the truth is unknown for some targets (no `truth` labels)".to_owned());
+        }
+        if wrongly_promoted > 0 {
+            missed.push(format!("wrongly promoted {wrongly_promoted} (goal 0)"));
+        }
+        if wrongly_blocked as f64 > 0.05 * healthy as f64 {
+            missed.push(format!(
+                "wrongly blocked {wrongly_blocked} of {healthy} healthy (goal at most 5%)"
+            ));
+        }
+        if human_share >= 0.21 {
+            missed.push(format!("human share {human_share} (goal under 0.21)"));
+        }
+        for m in &missed {
+            eprintln!("check failed: {m}");
+        }
+        return Ok(missed.is_empty());
+    }
+    Ok(true)
 }
 
 fn main() -> ExitCode {
@@ -907,11 +945,12 @@ fn main() -> ExitCode {
         }
     };
     let result = match &args.write_targets_file {
-        Some(path) => write_targets_file(&args, path),
+        Some(path) => write_targets_file(&args, path).map(|()| true),
         None => run(&args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(e) => {
             eprintln!("fleet_campaign: {e}");
             ExitCode::from(2)
