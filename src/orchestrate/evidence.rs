@@ -51,7 +51,7 @@ impl Judgement {
     /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
     /// let b = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0];
     /// let judge = DefaultJudge::new(cfg, Thresholds::new(95.0, 75.0)?)?;
-    /// let r = judge.judge(&[MetricPair::from_values("m", &b, &b)?])?;
+    /// let r = judge.judge(&[MetricPair::from_values("m", b.to_vec(), b.to_vec())?])?;
     /// assert_eq!(Judgement::from_result(&r)?.verdict, Verdict::Pass);
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
