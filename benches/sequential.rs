@@ -4,6 +4,10 @@
 //! lognormal observations per arm (interleaved) and takes a look after every 1,000 per arm
 //! (1,000 looks, each computing the exact sup distance). The result is checked once in setup
 //! against a brute-force merge of the sorted samples.
+//!
+//! `sequential/dkw_increasing_stream/1000000` (10^6 strictly increasing values alternating
+//! between the arms, one look) and `sequential/dkw_increasing_look_every_point/100000` (a look
+//! after every one of 10^5 increasing values) pin the worst-case orders.
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -82,6 +86,48 @@ fn benches(c: &mut Criterion) {
         bch.iter(|| stream(black_box(&base), black_box(&can), 1000))
     });
 
+    // Adversarial order: a strictly increasing stream (formerly about N^1.8: 3 x 10^6 values in
+    // 49 s), 10^6 values interleaved between the arms, one look at the end.
+    let inc = 1_000_000usize;
+    let increasing = |n: usize| {
+        let mut t = Dkw::new(DkwOptions::new()).unwrap();
+        for i in 0..n {
+            let arm = if i % 2 == 0 {
+                Arm::Baseline
+            } else {
+                Arm::Canary
+            };
+            t.observe(arm, i as f64).unwrap();
+        }
+        t.look().unwrap().d
+    };
+    // Setup check: baseline i = 0, 2, 4, ..., canary 1, 3, 5, ...: sup (F_B - F_C) = 1 / (N/2).
+    assert!((increasing(inc) - 1.0 / (inc / 2) as f64).abs() < 1e-15);
+    g.bench_function(BenchmarkId::new("dkw_increasing_stream", inc), |bch| {
+        bch.iter(|| increasing(black_box(inc)))
+    });
+    // A look after every observation of an increasing stream (formerly 44 s at 10^5).
+    let every = 100_000usize;
+    let look_every_point = |n: usize| {
+        let mut t = Dkw::new(DkwOptions::new()).unwrap();
+        let mut d = 0.0;
+        for i in 0..n {
+            let arm = if i % 2 == 0 {
+                Arm::Baseline
+            } else {
+                Arm::Canary
+            };
+            t.observe(arm, i as f64).unwrap();
+            d = t.look().unwrap().d;
+        }
+        d
+    };
+    assert!((look_every_point(every) - 1.0 / (every / 2) as f64).abs() < 1e-15);
+    g.bench_function(
+        BenchmarkId::new("dkw_increasing_look_every_point", every),
+        |bch| bch.iter(|| look_every_point(black_box(every))),
+    );
+
     // One look on a loaded test (after the tails are sorted once).
     let mut loaded = Dkw::new(DkwOptions::new().quantiles(vec![0.5, 0.99])).unwrap();
     loaded.observe_baseline(&base).unwrap();
@@ -128,6 +174,28 @@ fn benches(c: &mut Criterion) {
             })
         },
     );
+    // One-sided looks whose cost used to grow with sqrt(k + n): k = 1e28 did not return and
+    // k = 1e24 took 5 s per look; huge counts near 2^50 likewise.
+    for (name, k, c, b) in [
+        ("count_look_greater_k1e28", 1e28, 1000u64, 900u64),
+        (
+            "count_look_greater_counts2e15",
+            100.0,
+            1_000_000_100_000_000,
+            1_000_000_000_000_000,
+        ),
+    ] {
+        let opts = CountMixtureOptions::new()
+            .k(k)
+            .alternative(Alternative::Greater);
+        let mut t = CountMixture::new(opts).unwrap();
+        t.observe_canary(c).unwrap();
+        t.observe_baseline(b).unwrap();
+        assert!(t.look().unwrap().log_e.is_finite());
+        g.bench_function(BenchmarkId::new(name, 1), |bch| {
+            bch.iter(|| black_box(t.look().unwrap().log_e))
+        });
+    }
     g.finish();
 }
 

@@ -7,8 +7,15 @@
 #   3. starts Prometheus on 127.0.0.1 on a free port with its own data dir in a temp dir;
 #   4. waits (bounded) for /-/ready, runs `cargo run --release --example prometheus` against it,
 #      and checks its output;
-#   5. stops the server and removes the temp dir (trap), whatever happened.
+#   5. judges canaries with `canary judge --prometheus` from a Kayenta-format config whose
+#      metrics are Prometheus queries (p99 latency from a histogram, error rate, CPU): a healthy
+#      canary (scopes from a Kayenta execution request; exit 0), a regressed one (scopes from
+#      flags; exit 1, the latency metric named in the summary), and a config querying a metric
+#      that does not exist (exit 2, a clear error);
+#   6. stops the server and removes the temp dir (trap), whatever happened.
 # Usage: scripts/prometheus-demo.sh   (from anywhere; DEMO_TIMEOUT=seconds caps the whole run)
+#   CANARY=/path/to/canary judges with that binary (e.g. the one `cargo install --path cli`
+#   installed); otherwise `cargo build --release -p canary-cli` builds it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -66,12 +73,62 @@ awk -v begin="$BEGIN" -v end="$END" -v step="$STEP" 'BEGIN {
             printf "demo_latency_ms{version=\"%s\",instance=\"%s\"} %s %d\n", version, inst, value, t;
         }
     }
-    print "# EOF";
 }' > "$WORK/samples.om"
+# Families for the judge: a latency histogram, a request counter by status code and a CPU gauge
+# for the baseline, a healthy canary (the same distributions) and a regressed canary (every
+# latency x1.6), two instances each, 40 requests per instance every 15 s, 2% of them 500s.
+awk -v begin="$BEGIN" -v end="$END" -v step="$STEP" -f - >> "$WORK/samples.om" <<'AWK'
+function normal() { return sqrt(-2 * log(1 - rand())) * cos(6.283185307179586 * rand()); }
+BEGIN {
+    srand(20261201);
+    nb = split("0.05 0.1 0.15 0.2 0.3 0.5 0.75 1 2", les, " ");
+    n = split("baseline:b-0 baseline:b-1 canary-good:g-0 canary-good:g-1 canary-bad:r-0 canary-bad:r-1", series, " ");
+    print "# HELP demo_request_duration_seconds Demo request latency.";
+    print "# TYPE demo_request_duration_seconds histogram";
+    for (k = 1; k <= n; k++) {
+        split(series[k], parts, ":"); version = parts[1]; inst = parts[2];
+        scale = (version == "canary-bad") ? 1.6 : 1.0;
+        for (b = 1; b <= nb; b++) cum[b] = 0;
+        count = 0; sum = 0; ok = 0; bad = 0;
+        lbl = sprintf("version=\"%s\",instance=\"%s\"", version, inst);
+        for (t = begin; t <= end; t += step) {
+            for (r = 0; r < 40; r++) {
+                x = scale * exp(log(0.12) + 0.45 * normal());
+                count++; sum += x;
+                for (b = 1; b <= nb; b++) if (x <= les[b]) cum[b]++;
+                if (rand() < 0.02) bad++; else ok++;
+            }
+            for (b = 1; b <= nb; b++)
+                printf "demo_request_duration_seconds_bucket{%s,le=\"%s\"} %d %d\n", lbl, les[b], cum[b], t;
+            printf "demo_request_duration_seconds_bucket{%s,le=\"+Inf\"} %d %d\n", lbl, count, t;
+            printf "demo_request_duration_seconds_count{%s} %d %d\n", lbl, count, t;
+            printf "demo_request_duration_seconds_sum{%s} %.6f %d\n", lbl, sum, t;
+            oks[k, t] = ok; bads[k, t] = bad;
+        }
+    }
+    print "# HELP demo_requests Demo requests by status code.";
+    print "# TYPE demo_requests counter";
+    for (k = 1; k <= n; k++) {
+        split(series[k], parts, ":"); version = parts[1]; inst = parts[2];
+        for (t = begin; t <= end; t += step)
+            printf "demo_requests_total{version=\"%s\",instance=\"%s\",code=\"200\"} %d %d\n", version, inst, oks[k, t], t;
+        for (t = begin; t <= end; t += step)
+            printf "demo_requests_total{version=\"%s\",instance=\"%s\",code=\"500\"} %d %d\n", version, inst, bads[k, t], t;
+    }
+    print "# HELP demo_cpu_usage_ratio Demo CPU usage.";
+    print "# TYPE demo_cpu_usage_ratio gauge";
+    for (k = 1; k <= n; k++) {
+        split(series[k], parts, ":"); version = parts[1]; inst = parts[2];
+        for (t = begin; t <= end; t += step)
+            printf "demo_cpu_usage_ratio{version=\"%s\",instance=\"%s\"} %.4f %d\n", version, inst, 0.4 + 0.05 * normal(), t;
+    }
+    print "# EOF";
+}
+AWK
 mkdir -p "$WORK/data"
 timeout 120 promtool tsdb create-blocks-from openmetrics "$WORK/samples.om" "$WORK/data" >"$WORK/promtool.log" 2>&1 \
     || { cat "$WORK/promtool.log"; fail "promtool create-blocks-from openmetrics"; }
-say "backfilled $(grep -c '^demo_latency_ms' "$WORK/samples.om") samples into $(find "$WORK/data" -name meta.json | wc -l) block(s)"
+say "backfilled $(grep -vc '^#' "$WORK/samples.om") samples into $(find "$WORK/data" -name meta.json | wc -l) block(s)"
 
 # --- 3. Server -----------------------------------------------------------------------------
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -119,4 +176,93 @@ set -e
 grep -q 'gap: canary c-1' "$WORK/example.out" || fail "the 10-minute hole was not reported as a gap"
 grep -q 'Error::Upstream kind=bad_data' "$WORK/example.out" || fail "the error response was not typed"
 grep -q '^OK$' "$WORK/example.out" || fail "the example did not finish"
+
+# --- 5. canary judge --prometheus -----------------------------------------------------------
+if [ -n "${CANARY:-}" ]; then
+    BIN="$CANARY"
+else
+    REMAINING=$(left)
+    [ "$REMAINING" -gt 0 ] || fail "time budget exhausted"
+    timeout "$REMAINING" cargo build --quiet --release -p canary-cli || fail "building canary"
+    BIN="$(pwd)/target/release/canary"
+fi
+say "judging with $BIN ($("$BIN" --version))"
+JSTEP=60    # one point a minute: rate()/histogram windows of 1m do not overlap
+# A Kayenta canary config whose metrics are Prometheus queries: two complete PromQL templates
+# (`PromQL:` customInlineTemplate, ${scope} bound to each side's scope) and one built by
+# Kayenta's default path (metricName + custom filter -> avg(metric{filter})).
+cat > "$WORK/config.json" <<'JSON'
+{
+  "name": "demo-service",
+  "judge": {"name": "NetflixACAJudge-v1.0", "judgeConfigurations": {}},
+  "metrics": [
+    {"name": "latency_p99",
+     "query": {"type": "prometheus",
+               "customInlineTemplate": "PromQL:histogram_quantile(0.99, sum by (le) (rate(demo_request_duration_seconds_bucket{version=\"${scope}\"}[1m])))"},
+     "groups": ["Latency"], "scopeName": "default",
+     "analysisConfigurations": {"canary": {"direction": "increase"}}},
+    {"name": "error_rate",
+     "query": {"type": "prometheus",
+               "customInlineTemplate": "PromQL:sum(rate(demo_requests_total{version=\"${scope}\",code=~\"5..\"}[1m])) / sum(rate(demo_requests_total{version=\"${scope}\"}[1m]))"},
+     "groups": ["Errors"], "scopeName": "default",
+     "analysisConfigurations": {"canary": {"direction": "increase"}}},
+    {"name": "cpu",
+     "query": {"type": "prometheus", "metricName": "demo_cpu_usage_ratio",
+               "customInlineTemplate": "version=\"${scope}\""},
+     "groups": ["System"], "scopeName": "default",
+     "analysisConfigurations": {"canary": {"direction": "increase"}}}
+  ],
+  "classifier": {"groupWeights": {"Latency": 50, "Errors": 30, "System": 20},
+                 "scoreThresholds": {"pass": 95, "marginal": 75}}
+}
+JSON
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+cat > "$WORK/request.json" <<JSON
+{"scopes": {"default": {
+   "controlScope":    {"scope": "baseline",    "start": "$(iso "$BEGIN")", "end": "$(iso "$END")", "step": $JSTEP},
+   "experimentScope": {"scope": "canary-good", "start": "$(iso "$BEGIN")", "end": "$(iso "$END")", "step": $JSTEP}}}}
+JSON
+URL="http://127.0.0.1:$PORT"
+judge() { # expected-exit label args... -> runs canary judge, keeps stdout/stderr in $WORK/label.*
+    local want=$1 label=$2; shift 2
+    local REMAINING; REMAINING=$(left)
+    [ "$REMAINING" -gt 0 ] || fail "time budget exhausted"
+    set +e
+    timeout "$REMAINING" "$BIN" judge --config "$WORK/config.json" --prometheus "$URL" "$@" \
+        >"$WORK/$label.out" 2>"$WORK/$label.err"
+    local status=$?
+    set -e
+    say "$label: exit $status"
+    case "$label" in
+        *json) say "$label: $(wc -c <"$WORK/$label.out") bytes of result JSON on stdout";;
+        *) sed 's/^/    /' "$WORK/$label.out";;
+    esac
+    sed 's/^/    /' "$WORK/$label.err"
+    [ "$status" -eq "$want" ] || fail "$label: expected exit $want, got $status"
+}
+judge 0 healthy --request "$WORK/request.json"
+grep -q '^Pass: score' "$WORK/healthy.out" || fail "healthy: no Pass summary"
+judge 1 regressed --start "$BEGIN" --end "$END" --step "$JSTEP" \
+    --baseline-scope baseline --canary-scope canary-bad
+grep -Eq '^(Fail|Marginal): score' "$WORK/regressed.out" || fail "regressed: no Fail/Marginal summary"
+grep -q '^  latency_p99 (High)' "$WORK/regressed.out" || fail "regressed: latency_p99 not named"
+# --json: exactly one JSON document on stdout.
+judge 1 regressed-json --json --start "$BEGIN" --end "$END" --step "$JSTEP" \
+    --baseline-scope baseline --canary-scope canary-bad
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["score"]["classification"] in ("Fail","Marginal"), r["score"]' \
+    "$WORK/regressed-json.out" || fail "regressed --json: not the result JSON"
+# A metric that does not exist: a clear error naming the metric and its query, exit 2.
+sed 's/"metricName": "demo_cpu_usage_ratio"/"metricName": "demo_does_not_exist"/' \
+    "$WORK/config.json" > "$WORK/missing.json"
+REMAINING=$(left)
+set +e
+timeout "$REMAINING" "$BIN" judge --config "$WORK/missing.json" --prometheus "$URL" \
+    --request "$WORK/request.json" >"$WORK/missing.out" 2>"$WORK/missing.err"
+STATUS=$?
+set -e
+say "missing metric: exit $STATUS"
+sed 's/^/    /' "$WORK/missing.err"
+[ "$STATUS" -eq 2 ] || fail "missing metric: expected exit 2, got $STATUS"
+grep -q 'metric `cpu`.*returned no series' "$WORK/missing.err" || fail "missing metric: unclear error"
+grep -q 'demo_does_not_exist' "$WORK/missing.err" || fail "missing metric: the query is not shown"
 say "passed in $(( $(date +%s) - START_TS )) s"

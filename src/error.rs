@@ -105,6 +105,17 @@ pub enum Error {
         /// The source's message.
         message: String,
     },
+    /// A benchmark result file (criterion, Google Benchmark, `go test -bench`) could not be read
+    /// or holds unusable samples; names the file and, where known, the benchmark.
+    #[error("benchmark results `{file}`{}: {reason}", benchmark.as_ref().map(|b| format!(", benchmark `{b}`")).unwrap_or_default())]
+    Bench {
+        /// The file (as the caller labelled it, usually its path).
+        file: String,
+        /// The benchmark the problem is in, when known.
+        benchmark: Option<String>,
+        /// What is wrong (with a line or JSON path where known).
+        reason: String,
+    },
     /// Reading from a host-supplied reader failed.
     #[error("I/O error while reading {format}: {source}")]
     Io {

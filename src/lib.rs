@@ -9,6 +9,8 @@
 //!   Prometheus `query_range` responses, CSV, `ndarray`) with an explicit NaN/gap policy.
 //! - [`stats`]: Mann-Whitney U, Hodges-Lehmann shift and interval, bootstrap intervals, effect
 //!   sizes and anytime-valid sequential tests.
+//! - [`bench`](mod@bench): benchmark-suite comparison (criterion, Google Benchmark, `go test -bench`):
+//!   per-benchmark ratio with interval, Mann-Whitney p, suite-wide correction, verdicts.
 //! - [`judge`]: the [`Judge`] trait and its two implementations, [`KayentaJudge`] (Kayenta's
 //!   NetflixACAJudge-v1.0 reproduced, flaws included) and [`DefaultJudge`] (fixes Kayenta's known
 //!   failure modes): per-metric classifications with a typed reason and a plain sentence,
@@ -95,6 +97,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
 
+pub mod bench;
 pub mod confidence;
 mod error;
 pub mod judge;

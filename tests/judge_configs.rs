@@ -1,35 +1,76 @@
-//! Real Kayenta configs load as Kayenta reads them (fixtures/kayenta/configs, copied from
-//! spinnaker/kayenta; sources in the README there), and config validation says what is wrong.
+//! Kayenta canary configs load as Kayenta reads them, and config validation says what is wrong.
+//!
+//! Two sets (see `fixtures/kayenta/configs/README.md`): configs written for this project in
+//! Kayenta's format (`fixtures/kayenta/configs`; a `refused-*` file must be refused), and
+//! Kayenta's own sample and test configs, read from `$KAYENTA_CONFIGS` or from
+//! `shared/kayenta/configs` beside the checkout when present (copies of another project's files
+//! are not committed here).
 
 mod judge_support;
+
+use std::path::{Path, PathBuf};
 
 use canary_analysis::judge::config::Warning;
 use canary_analysis::prelude::*;
 use judge_support::pair;
 
-/// Files Kayenta refuses, with the text our error must contain.
-const REFUSED: &[(&str, &str)] = &[(
-    "kayenta-web--canary-configs-duplicated-metric-name.json",
-    "'mem' is duplicated.",
-)];
+/// Kayenta's own files it refuses, with the text our error must contain.
+const REFUSED: &[(&str, &str)] = &[("duplicated-metric-name.json", "'mem' is duplicated.")];
 
-#[test]
-fn every_kayenta_config_loads_or_is_refused_as_kayenta_does() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/kayenta/configs");
+fn json_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 10, "{} files in {dir}", files.len());
+    files
+}
+
+/// Kayenta's own configs, if a copy is available outside the repository.
+fn kayenta_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("KAYENTA_CONFIGS") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/kayenta/configs"),
+    };
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "note: no copy of Kayenta's own configs at {} (set KAYENTA_CONFIGS); \
+             only fixtures/kayenta/configs is checked",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// `Some(text)` when `name` must be refused with an error containing `text`.
+fn expected_refusal(name: &str) -> Option<&'static str> {
+    if name.starts_with("refused-") {
+        return Some("is duplicated.");
+    }
+    REFUSED
+        .iter()
+        .find(|(f, _)| name.ends_with(f))
+        .map(|(_, want)| *want)
+}
+
+fn check_folder(dir: &Path, min_files: usize) {
+    let files = json_files(dir);
+    assert!(
+        files.len() >= min_files,
+        "{} files in {}",
+        files.len(),
+        dir.display()
+    );
     let mut failures = Vec::new();
     let t = Thresholds::new(95.0, 75.0).unwrap();
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(path).unwrap();
         let got = CanaryConfig::from_json(&text);
-        match (REFUSED.iter().find(|(f, _)| *f == name), got) {
+        match (expected_refusal(&name), got) {
             (None, Ok(cfg)) => {
                 // It judges: every metric without a pair is Nodata, under both judges.
                 let k = KayentaJudge::new(cfg.clone(), t)
@@ -46,7 +87,7 @@ fn every_kayenta_config_loads_or_is_refused_as_kayenta_does() {
                 assert_eq!(back.metrics(), cfg.metrics(), "{name}");
             }
             (None, Err(e)) => failures.push(format!("{name}: refused: {e}")),
-            (Some((_, want)), Err(e)) => {
+            (Some(want), Err(e)) => {
                 if !e.to_string().contains(want) {
                     failures.push(format!("{name}: refused, but with `{e}` (want `{want}`)"));
                 }
@@ -58,10 +99,25 @@ fn every_kayenta_config_loads_or_is_refused_as_kayenta_does() {
 }
 
 #[test]
-fn kayenta_test_config_reads_as_kayenta_reads_it() {
+fn configs_in_kayentas_format_load_or_are_refused_as_kayenta_does() {
+    check_folder(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/kayenta/configs"),
+        5,
+    );
+}
+
+#[test]
+fn kayentas_own_configs_load_or_are_refused_as_kayenta_does() {
+    if let Some(dir) = kayenta_dir() {
+        check_folder(&dir, 1);
+    }
+}
+
+#[test]
+fn a_numeric_config_version_reads_as_jackson_reads_it() {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/kayenta/configs/kayenta-judge--test-config.json"
+        "/fixtures/kayenta/configs/number-version-atlas.json"
     ))
     .unwrap();
     let cfg = CanaryConfig::from_json(&text).unwrap();
@@ -70,9 +126,27 @@ fn kayenta_test_config_reads_as_kayenta_reads_it() {
     assert_eq!(cfg.metrics().len(), 3);
     assert_eq!(
         cfg.score_thresholds(),
-        Some(Thresholds::new(95.0, 75.0).unwrap())
+        Some(Thresholds::new(90.0, 70.0).unwrap())
     );
-    // requests and system weigh 50 each; example and bar share what is left: nothing.
+    // system and traffic weigh 40 and 60; overview and jvm share what is left: nothing.
+    let w = cfg.group_weights();
+    assert_eq!(
+        (w["system"], w["traffic"], w["overview"], w["jvm"]),
+        (40.0, 60.0, 0.0, 0.0)
+    );
+}
+
+#[test]
+fn kayentas_judge_test_config_reads_as_kayenta_reads_it() {
+    let Some(path) = kayenta_dir()
+        .map(|d| d.join("kayenta-judge--test-config.json"))
+        .filter(|p| p.is_file())
+    else {
+        return;
+    };
+    let cfg = CanaryConfig::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(cfg.config_version(), Some("1.0"));
+    assert_eq!(cfg.metrics().len(), 3);
     let w = cfg.group_weights();
     assert_eq!(
         (w["requests"], w["system"], w["example"], w["bar"]),

@@ -52,7 +52,7 @@
 //!   counts per step; the default judge then applies a rate test).
 //! - `judge.judgeConfigurations.tolerance` and `confLevel`: Kayenta's classifier tolerance and
 //!   confidence, hard-coded to 0.25 and 0.98 in Kayenta; used by Kayenta mode.
-//! - `judge.judgeConfigurations.alpha` (default 0.03): the false-alarm rate per canary of the
+//! - `judge.judgeConfigurations.alpha` (default 0.045): the false-alarm rate per canary of the
 //!   default judge (Holm across every test of every unmuted metric).
 //! - `judge.judgeConfigurations.margin` (default 0.05): the default judge's practical-significance
 //!   margin, relative to the baseline (see [`crate::judge::default`]).
@@ -643,7 +643,7 @@ pub const KAYENTA_TOLERANCE: f64 = 0.25;
 /// Kayenta's classifier confidence when `judgeConfigurations.confLevel` is absent.
 pub const KAYENTA_CONF_LEVEL: f64 = 0.98;
 /// The default judge's false-alarm rate per canary when `judgeConfigurations.alpha` is absent.
-pub const DEFAULT_ALPHA: f64 = 0.03;
+pub const DEFAULT_ALPHA: f64 = 0.045;
 /// The default judge's relative practical margin when `judgeConfigurations.margin` is absent.
 pub const DEFAULT_MARGIN: f64 = 0.05;
 
@@ -655,7 +655,7 @@ pub const DEFAULT_MARGIN: f64 = 0.05;
 /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}],
 ///     "judge": {"name": "NetflixACAJudge-v1.0", "judgeConfigurations": {"tolerance": 0.1}}}"#)?;
 /// let s = cfg.settings();
-/// assert_eq!((s.tolerance(), s.conf_level(), s.alpha(), s.margin()), (0.1, 0.98, 0.03, 0.05));
+/// assert_eq!((s.tolerance(), s.conf_level(), s.alpha(), s.margin()), (0.1, 0.98, 0.045, 0.05));
 /// # Ok::<(), canary_analysis::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -701,12 +701,12 @@ impl JudgeSettings {
     pub fn conf_level(&self) -> f64 {
         self.conf_level
     }
-    /// Default judge: false-alarm rate per canary (default 0.03).
+    /// Default judge: false-alarm rate per canary (default 0.045).
     ///
     /// # Example
     /// ```
     /// use canary_analysis::judge::config::JudgeSettings;
-    /// assert_eq!(JudgeSettings::default().alpha(), 0.03);
+    /// assert_eq!(JudgeSettings::default().alpha(), 0.045);
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
     pub fn alpha(&self) -> f64 {
@@ -909,7 +909,7 @@ impl CanaryConfig {
     /// ```
     /// use canary_analysis::judge::config::CanaryConfig;
     /// let cfg = CanaryConfig::from_json(r#"{"metrics": [{"name": "m", "groups": ["g"]}]}"#)?;
-    /// assert_eq!(cfg.settings().alpha(), 0.03);
+    /// assert_eq!(cfg.settings().alpha(), 0.045);
     /// # Ok::<(), canary_analysis::Error>(())
     /// ```
     pub fn settings(&self) -> &JudgeSettings {

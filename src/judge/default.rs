@@ -22,14 +22,16 @@
 //!      p99) at `O(n + m)` cost after sorting, where a bootstrap of upper quantiles would need
 //!      thousands of resamples per metric and would not fit the 10 ms budget for 100 metrics of
 //!      1000 points.
-//! - **Count metrics** (`kind: count`, events per step) get a *rate* test: conditional on the
-//!   total `T = B + C` of baseline and canary events over `n` and `m` steps, the canary's count is
-//!   `Binomial(T, m / (n + m))` under equal Poisson rates (the exact conditional test, Przyborowski
-//!   & Wilenski 1940), p-value from the regularized incomplete beta. When the per-step counts are
-//!   overdispersed (dispersion `phi = pooled within-side variance / pooled mean > 1`, e.g.
-//!   zero-inflated counts) the test is the quasi-binomial normal approximation with variance
-//!   `phi T p (1 - p)` and a continuity correction. A zero baseline is handled naturally: `B = 0`,
-//!   `C` events give `p = (m / (n + m))^C`. Negative counts are an `Error` result.
+//! - **Count metrics** (`kind: count`, events per step) get a *rate* test whose null model is
+//!   learned from the baseline, never from the canary
+//!   ([`crate::stats::step_counts`]): when the baseline looks like a Poisson process (at least
+//!   30 steps, whole counts, neither its largest step nor its index of dispersion is
+//!   surprising at level 0.01; a clean baseline qualifies), the exact conditional binomial test
+//!   (Przyborowski & Wilenski 1940): a clean baseline against `C` canary events gives
+//!   `p = (m / (n + m))^C`, so one burst or a few clumped errors against a clean baseline are
+//!   evidence. When the baseline itself is bursty or overdispersed (or short), a step-level
+//!   permutation test (Mann-Whitney on the step counts), valid for any process whose steps are
+//!   exchangeable: bursts on both sides are noise. Negative counts are an `Error` result.
 //!
 //! **Practical significance.** A test only flags a regression when its effect also exceeds a
 //! margin, so trivial shifts on huge samples do not fail a canary: the location shift estimate
@@ -39,24 +41,50 @@
 //! `1 + margin` (fall below `1 - margin`); a zero baseline rate with canary events counts as an
 //! infinite ratio.
 //!
-//! **False-alarm control across the metrics of one canary: Holm's step-down procedure** (Holm
-//! 1979) over every test of every unmuted metric with data, at family-wise level `alpha`
-//! (`judgeConfigurations.alpha`, default 0.03). Holm controls the family-wise error rate under
-//! any dependence between metrics (Benjamini-Hochberg would only control the false discovery
-//! rate, and only under positive dependence); a canary decision needs the probability of any
-//! false alarm, so Holm is the right target. Why 0.03: Holm holds the family-wise rate at or just
-//! under `alpha`, so a 5% false-fail target measured on a few hundred canaries needs headroom;
-//! and a smaller `alpha` would lose short canaries: with 10 points per side, "7 of 10 canary
-//! points at 100x" has the exact permutation p-value `C(10, 7) / C(20, 7) = 0.00155` under any
-//! permutation test, so with 18 tests in the family it is detectable only for `alpha >= 0.028`.
-//! Muted metrics are tested at level `alpha` on their
-//! own and do not enter the family.
+//! **False-alarm control: weighted Holm across metrics, a weighted Bonferroni omnibus inside
+//! each metric** ([`crate::stats::allocation`], which proves the family-wise bound). The error
+//! that matters is a false fail of the canary, i.e. any metric without a regression flagged;
+//! the budget is `alpha` (`judgeConfigurations.alpha`, default 0.045) per canary:
+//!
+//! 1. *Across metrics*: each unmuted metric with data is one family with weight 1
+//!    (continuous) or [`COUNT_WEIGHT`] = 0.2 (count), and the families are tested by weighted
+//!    Holm at `alpha`. A metric therefore starts with the level
+//!    `alpha * W_i / sum W` and gains more as other metrics are rejected.
+//! 2. *Inside a metric*: the omnibus p-value is `min_t p_t / w_t`. A count metric has one test
+//!    (`w = 1`). A continuous metric's tail (exceedance) tests get the level at which a tenth
+//!    of the canary beyond the baseline's extreme is significant, `P(E >= ceil(m / 10))`
+//!    ([`TAIL_DETECT`]), kept between [`TAIL_SHARE_MIN`] = 2% and [`TAIL_SHARE_MAX`] = 50% of
+//!    the metric's level (split between the tails for `either`), and then lowered to the size
+//!    Rosenbaum's exact exceedance null can attain at that level (the attainable values
+//!    `P(E >= k)` depend on `n` and `m` only; Tarone 1990); the location test gets the rest. A test *fired* when its own adjusted p-value (`p_t / w_t` times the metric's Holm
+//!    multiplier) is `<= alpha` and its effect passes the margin; the report names it.
+//!
+//! Why this is valid: the weights depend only on the design (kind, direction, `n`, `m`,
+//! `alpha`), never on the data's values, so the procedure is a closed test whose local tests
+//! are weighted Bonferroni tests; by the union bound each has level `alpha` under any
+//! dependence between tests and metrics, and the closure principle gives a family-wise error
+//! `<= alpha` in the strong sense (proof in [`crate::stats::allocation`]). The exceedance
+//! weight lowered to its attainable size rejects exactly the same outcomes as its nominal
+//! share would, and the size it cannot use goes to location instead of being wasted.
+//!
+//! Why these numbers (chosen by simulation with `examples/scenarios.rs`, 2000 canaries per
+//! scenario): Holm over every test of every metric (the previous scheme, 18 tests in the mixed
+//! canary at 0.03) left the location test of a 25% lognormal shift at 120 points (sigma 0.4) a
+//! level of 0.0017 and 90% power; the Mann-Whitney test needs about 0.006 for 95%. Count
+//! tests against a clean baseline need far less (11 events give `p = 4.9e-4`), so counts weigh
+//! 0.2; tail tests at 120+ points see tens of exceedances under a tail regression (`p` below
+//! `1e-6`), so they need a tiny share, while at 10 points "7 of 10 at 100x" has the exact
+//! `p = C(10, 7) / C(20, 7) = 0.00155` and needs a quarter of the level, and at 60 points
+//! "7 of 60 at 100x" has `p = 0.0065`. `alpha = 0.045`
+//! leaves headroom under the 5% false-fail promise for the normal approximations and for the
+//! sampling error of a 2000-canary measurement. Muted metrics are each their own family at
+//! level `alpha` and do not enter the canary's family.
 //!
 //! **Insufficient data.** When even complete separation (`p = 1 / C(n + m, m)`, doubled for a
-//! two-sided test) could not reach the strictest Holm level `alpha / k` (`k` the family size), no
-//! test on the metric can ever flag it: the result is `InsufficientData` with the number of
-//! points per side that would be needed (the smallest equal size `n` with
-//! `1 / C(2n, n) <= alpha / k`, doubled for two-sided), not a `Pass`. Count metrics are judged
+//! two-sided test) could not reach the metric's first Holm level `alpha * W_i / sum W`, no test
+//! on the metric can be relied on to flag it: the result is `InsufficientData` with the number
+//! of points per side that would be needed (the smallest equal size `n` with
+//! `1 / C(2n, n) <= alpha * W_i / sum W`, doubled for two-sided), not a `Pass`. Count metrics are judged
 //! on their events, never insufficient.
 //!
 //! A metric is `High` when a test looking for an increase flags it, `Low` for a decrease (`High`
@@ -76,17 +104,17 @@ use crate::metrics::{Combine, MetricPair};
 use crate::stats::exceedance::{lower_tail_sorted, upper_tail_sorted};
 use crate::stats::hodges_lehmann::{HodgesLehmannOptions, hodges_lehmann};
 use crate::stats::mann_whitney::{MannWhitneyOptions, mann_whitney_rank_sum};
-use crate::stats::multiplicity::{Correction, adjusted_unchecked};
 use crate::stats::numeric::ln_choose;
 use crate::stats::quantile::median_sorted;
 use crate::stats::rank::rank_sum_sorted;
-use crate::stats::rate::{RateOptions, rate_test_unchecked};
 use crate::stats::{Alternative, Method};
 
 /// One test before the multiplicity adjustment.
 #[derive(Debug, Clone)]
 struct PendingTest {
     metric: usize,
+    /// The test's weight inside its metric (the metric's weights sum to 1).
+    weight: f64,
     outcome: TestOutcome,
     increase: bool,
     practical: bool,
@@ -141,7 +169,7 @@ fn classify_all(inputs: &[Input<'_>], settings: &JudgeSettings) -> Vec<MetricRes
     let mut results: Vec<MetricResult> = Vec::with_capacity(inputs.len());
     let mut prepared: Vec<Option<Prepared>> = Vec::with_capacity(inputs.len());
     // Pass 1: data, Nodata, and the number of tests each metric would run.
-    let mut family = 0usize;
+    let mut total_weight = 0.0f64;
     for input in inputs {
         let s = input.metric.settings();
         let mut control = input.baseline.clone();
@@ -188,7 +216,7 @@ fn classify_all(inputs: &[Input<'_>], settings: &JudgeSettings) -> Vec<MetricRes
         }
         r.result_metadata.ratio = Some(mean_ratio(&control, &experiment));
         if !s.muted {
-            family += tests_for(s.kind, s.direction);
+            total_weight += metric_weight(s.kind);
         }
         let med_b = median_sorted(&control);
         let scale = if med_b != 0.0 {
@@ -203,7 +231,11 @@ fn classify_all(inputs: &[Input<'_>], settings: &JudgeSettings) -> Vec<MetricRes
             scale,
         }));
     }
-    let family = family.max(1);
+    let total_weight = if total_weight > 0.0 {
+        total_weight
+    } else {
+        1.0
+    };
     // Pass 2: run the tests.
     let mut pending: Vec<PendingTest> = Vec::new();
     let mut muted_tests: Vec<PendingTest> = Vec::new();
@@ -238,7 +270,7 @@ fn classify_all(inputs: &[Input<'_>], settings: &JudgeSettings) -> Vec<MetricRes
                 let level = if s.muted {
                     alpha
                 } else {
-                    alpha / family as f64
+                    alpha * metric_weight(s.kind) / total_weight
                 };
                 let sides = if s.direction == Direction::Either {
                     2.0
@@ -253,7 +285,7 @@ fn classify_all(inputs: &[Input<'_>], settings: &JudgeSettings) -> Vec<MetricRes
                     r.analysis.points_needed = Some(needed);
                     r.classification_reason = Some(format!(
                         "InsufficientData: with n baseline {n} and n canary {m}, even complete \
-                         separation gives p = {best:.3e} > {level:.3e} (alpha {alpha} / {family} \
+                         separation gives p = {best:.3e} > {level:.3e} (this metric's share \
                          tests); about {needed} points per side are needed"
                     ));
                     r.sentence = plain_sentence(
@@ -265,16 +297,13 @@ fn classify_all(inputs: &[Input<'_>], settings: &JudgeSettings) -> Vec<MetricRes
                     );
                     continue;
                 }
-                continuous_tests(i, p, s.direction, settings, target, r);
+                continuous_tests(i, p, s.direction, settings, level, target, r);
             }
         }
     }
-    // Holm across the family.
-    holm(&mut pending, alpha);
-    for t in &mut muted_tests {
-        t.outcome.adjusted_p_value = Some(t.outcome.p_value);
-        t.outcome.regression = t.outcome.p_value <= alpha && t.practical;
-    }
+    // Weighted Holm across metrics, weighted Bonferroni omnibus inside each metric.
+    allocate(&mut pending, inputs, alpha, false);
+    allocate(&mut muted_tests, inputs, alpha, true);
     pending.extend(muted_tests);
     pending.sort_by_key(|t| t.metric);
     let mut flags = vec![(false, false); results.len()];
@@ -304,12 +333,74 @@ fn classify_all(inputs: &[Input<'_>], settings: &JudgeSettings) -> Vec<MetricRes
     results
 }
 
-/// Number of tests a metric of this kind and direction runs.
-fn tests_for(kind: MetricKind, direction: Direction) -> usize {
-    match (kind, direction) {
-        (MetricKind::Count, _) => 1,
-        (_, Direction::Either) => 3,
-        _ => 2,
+/// A metric's weight in the allocation across metrics (continuous metrics weigh 1).
+fn metric_weight(kind: MetricKind) -> f64 {
+    match kind {
+        MetricKind::Count => COUNT_WEIGHT,
+        _ => 1.0,
+    }
+}
+
+/// Relative weight of a count metric against a continuous one.
+pub const COUNT_WEIGHT: f64 = 0.2;
+/// The tail (exceedance) tests are sized to detect this share of the canary beyond the
+/// baseline's extreme: their nominal level is `P(E >= ceil(TAIL_DETECT * m))`...
+pub const TAIL_DETECT: f64 = 0.1;
+/// ... but at least this share of the metric's level ...
+pub const TAIL_SHARE_MIN: f64 = 0.02;
+/// ... and at most this share.
+pub const TAIL_SHARE_MAX: f64 = 0.5;
+
+/// `P(E >= k)` for Rosenbaum's exceedance count under exchangeability.
+fn exceedance_tail(n: usize, m: usize, k: usize) -> f64 {
+    (0..k.min(m)).fold(1.0, |p, i| p * (m - i) as f64 / (n + m - i) as f64)
+}
+
+/// The largest attainable exceedance p-value `P(E >= k)` that is `<= level` (0 if none).
+fn attainable_exceedance(n: usize, m: usize, level: f64) -> f64 {
+    let mut p = 1.0;
+    for i in 0..m {
+        p *= (m - i) as f64 / (n + m - i) as f64;
+        if p <= level {
+            return p;
+        }
+    }
+    0.0
+}
+
+/// Weighted Holm across metrics, weighted Bonferroni inside each (`stats::allocation`); muted
+/// metrics are each their own family at level `alpha`.
+fn allocate(tests: &mut [PendingTest], inputs: &[Input<'_>], alpha: f64, muted: bool) {
+    use crate::stats::allocation::{Family, weighted_holm_omnibus};
+    tests.sort_by_key(|t| t.metric);
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    for (j, t) in tests.iter().enumerate() {
+        match groups.last_mut() {
+            Some((start, end)) if tests[*start].metric == t.metric => *end = j + 1,
+            _ => groups.push((j, j + 1)),
+        }
+    }
+    let family = |&(a, b): &(usize, usize)| Family {
+        weight: metric_weight(inputs[tests[a].metric].metric.settings().kind),
+        tests: tests[a..b]
+            .iter()
+            .map(|t| (t.outcome.p_value, t.weight))
+            .collect(),
+    };
+    let decisions = if muted {
+        groups
+            .iter()
+            .map(|g| weighted_holm_omnibus(&[family(g)], alpha).map(|mut d| d.remove(0)))
+            .collect::<crate::error::Result<Vec<_>>>()
+    } else {
+        weighted_holm_omnibus(&groups.iter().map(family).collect::<Vec<_>>(), alpha)
+    }
+    .expect("weights and p-values are valid by construction");
+    for (&(a, b), d) in groups.iter().zip(decisions) {
+        for (t, adj) in tests[a..b].iter_mut().zip(d.test_adjusted_p_values) {
+            t.outcome.adjusted_p_value = Some(adj);
+            t.outcome.regression = adj <= alpha && t.practical;
+        }
     }
 }
 
@@ -318,11 +409,27 @@ fn continuous_tests(
     p: &Prepared,
     direction: Direction,
     settings: &JudgeSettings,
+    level: f64,
     out: &mut Vec<PendingTest>,
     r: &mut MetricResult,
 ) {
     let (b, c) = (&p.control, &p.experiment);
     let (n, m) = (b.len(), c.len());
+    // Tail weights: each tail's nominal share of the level, lowered to the size its exceedance
+    // test can attain at that level (a function of n and m only); the rest goes to location.
+    let tails = usize::from(direction.allows_increase()) + usize::from(direction.allows_decrease());
+    let k_detect = ((TAIL_DETECT * m as f64).ceil() as usize).clamp(1, m);
+    let nominal = (exceedance_tail(n, m, k_detect) / level).clamp(TAIL_SHARE_MIN, TAIL_SHARE_MAX);
+    let share = nominal / tails as f64;
+    let attained = attainable_exceedance(n, m, share * level);
+    // The weight is the attained size (a hair above, so that rounding in `p / w` cannot turn the
+    // attained value itself into a miss: no other attainable value lies in between).
+    let tail_weight = if attained > 0.0 {
+        attained * (1.0 + 1e-9) / level
+    } else {
+        1e-9
+    };
+    let location_weight = 1.0 - tails as f64 * tail_weight;
     let med_b = median_sorted(b);
     let delta = settings.margin() * p.scale;
     let rs = rank_sum_sorted(c, b);
@@ -377,6 +484,7 @@ fn continuous_tests(
     };
     out.push(PendingTest {
         metric: i,
+        weight: location_weight,
         outcome: TestOutcome {
             test: TestKind::Location,
             side,
@@ -397,6 +505,7 @@ fn continuous_tests(
         let excess = tail.median_excess.unwrap_or(0.0);
         out.push(PendingTest {
             metric: i,
+            weight: tail_weight,
             outcome: TestOutcome {
                 test: TestKind::Tail,
                 side: Side::Increase,
@@ -426,6 +535,7 @@ fn continuous_tests(
         let excess = tail.median_excess.unwrap_or(0.0);
         out.push(PendingTest {
             metric: i,
+            weight: tail_weight,
             outcome: TestOutcome {
                 test: TestKind::Tail,
                 side: Side::Decrease,
@@ -458,29 +568,19 @@ fn rate_tests(
     margin: f64,
     out: &mut Vec<PendingTest>,
 ) -> Result<()> {
+    use crate::stats::step_counts::{StepCountOptions, step_count_test};
     let alternative = match direction {
         Direction::Increase => Alternative::Greater,
         Direction::Decrease => Alternative::Less,
         _ => Alternative::TwoSided,
     };
-    let t = rate_test_unchecked(
+    let t = step_count_test(
         &p.control,
         &p.experiment,
-        &RateOptions::new().alternative(alternative),
+        &StepCountOptions::new().alternative(alternative),
     )?;
     let (bs, cs, ratio) = (t.baseline_events, t.canary_events, t.rate_ratio);
-    let (n, m) = (t.n_baseline, t.n_canary);
-    let pv = t.p_value;
-    let how = if bs + cs == 0.0 {
-        "no events on either side".to_string()
-    } else if t.method == Method::Exact {
-        "exact conditional binomial".to_string()
-    } else {
-        format!(
-            "quasi-binomial normal approximation, dispersion {:.3}",
-            t.dispersion.max(1.0)
-        )
-    };
+    let (n, m) = (t.baseline_steps, t.canary_steps);
     let (side, increase) = match direction {
         Direction::Increase => (Side::Increase, true),
         Direction::Decrease => (Side::Decrease, false),
@@ -493,39 +593,31 @@ fn rate_tests(
     };
     out.push(PendingTest {
         metric: i,
+        weight: 1.0,
         outcome: TestOutcome {
             test: TestKind::Rate,
             side,
-            p_value: pv,
+            p_value: t.p_value,
             adjusted_p_value: None,
             effect: Effect {
                 kind: EffectKind::RateRatio,
                 estimate: ratio,
-                lower: None,
-                upper: None,
-                confidence: None,
+                lower: Some(t.ratio_lower),
+                upper: Some(t.ratio_upper),
+                confidence: Some(t.confidence),
             },
             threshold: if increase { 1.0 + margin } else { 1.0 - margin },
             regression: false,
-            detail: format!("canary {cs} events / {m} steps vs baseline {bs} / {n}; {how}"),
+            detail: format!(
+                "canary {cs} events / {m} steps vs baseline {bs} / {n}; {}, baseline dispersion {:.3}",
+                t.method.as_str(),
+                t.baseline_dispersion
+            ),
         },
         increase,
         practical,
     });
     Ok(())
-}
-
-/// Holm's step-down adjustment ([`crate::stats::multiplicity`]) in place; a test is a
-/// regression when its adjusted p-value is `<= alpha` and its effect is practical.
-fn holm(tests: &mut [PendingTest], alpha: f64) {
-    let p: Vec<f64> = tests.iter().map(|t| t.outcome.p_value).collect();
-    for (t, adj) in tests
-        .iter_mut()
-        .zip(adjusted_unchecked(&p, Correction::Holm))
-    {
-        t.outcome.adjusted_p_value = Some(adj);
-        t.outcome.regression = adj <= alpha && t.practical;
-    }
 }
 
 /// Sets a tested metric's classification, typed reason, sentence and full reason from its test
@@ -583,7 +675,7 @@ fn finish(r: &mut MetricResult, critical: bool, high: bool, low: bool, scale: Op
         .iter()
         .map(|t| {
             format!(
-                "{} test ({:?}): p {:.3e}, Holm-adjusted {:.3e}, {:?} {:.6} vs threshold {:.6} ({}){}",
+                "{} test ({:?}): p {:.3e}, adjusted {:.3e}, {:?} {:.6} vs threshold {:.6} ({}){}",
                 t.test.as_str(),
                 t.side,
                 t.p_value,

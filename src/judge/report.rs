@@ -3,16 +3,26 @@
 //! [`render_html`] is a pure function from a [`CanaryJudgeResult`] and the metric data to a
 //! `String`. The page shows the verdict and score (with the coverage of the default judge), the
 //! sentence of the metric that most drives the verdict, the config's warnings, the
-//! group scores, and per metric: the classification, the reason, the empirical CDFs of baseline
-//! and canary overlaid (a logarithmic axis when the data are positive and span more than 50x),
-//! and the shift interval against the no-regression band (Kayenta: `tolerance * |estimate|`;
-//! default judge: the practical margin).
+//! group scores, and the metrics: those that decide the verdict first (High, Low,
+//! NodataFailMetric, Error), then the undecided (InsufficientData, Nodata), then the passing
+//! metrics as one line each (badge, name, sizes, the test closest to firing) that expands
+//! (`<details>`) to the full card.
+//!
+//! A card says which test decided the metric ("decided by the upper-tail test ...", with its
+//! effect, threshold, p-value and adjusted p-value) and draws that test's picture: for a tail
+//! test the tail where it lives (the survival function `P(X > x)` of both sides on a log axis
+//! over the upper half of the data, the baseline maximum marked and the canary points beyond
+//! it dotted; the lower tail mirrored), for the location test the shift interval against the
+//! no-regression band (Kayenta: `tolerance * |estimate|`; default judge: the practical margin),
+//! for a rate test the rate ratio against its band on a log axis; then the empirical CDFs of
+//! baseline and canary overlaid (a logarithmic axis when the data are positive and span more
+//! than 50x) and the full reason.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::judge::result::{
-    CanaryJudgeResult, Classification, Effect, MetricResult, TestKind, Verdict,
+    CanaryJudgeResult, Classification, Effect, MetricResult, Side, TestKind, TestOutcome, Verdict,
 };
 use crate::metrics::MetricPair;
 
@@ -186,6 +196,164 @@ fn ecdf_svg(control: &[f64], experiment: &[f64]) -> String {
     svg
 }
 
+/// A tail regression drawn where it lives: the survival function `P(X > x)` of both sides on a
+/// log axis over the upper half of the pooled data (`upper`), or the CDF `P(X <= x)` on a log
+/// axis over the lower half, with the baseline's extreme marked.
+fn tail_svg(control: &[f64], experiment: &[f64], upper: bool, t: &TestOutcome) -> String {
+    let clean = |v: &[f64]| {
+        let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        s.sort_unstable_by(f64::total_cmp);
+        s
+    };
+    let (b, c) = (clean(control), clean(experiment));
+    let (w, h, ml, mr, mt, mb) = (460.0, 200.0, 48.0, 12.0, 10.0, 34.0);
+    let mut svg = format!(
+        r#"<svg class="tail" width="{w}" height="{h}" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" role="img"><title>{} tail of baseline and canary</title>"#,
+        if upper { "Upper" } else { "Lower" }
+    );
+    if b.is_empty() || c.is_empty() {
+        svg.push_str("</svg>");
+        return svg;
+    }
+    let mut pooled: Vec<f64> = b.iter().chain(&c).copied().collect();
+    pooled.sort_unstable_by(f64::total_cmp);
+    let mid = pooled[pooled.len() / 2];
+    let (lo, hi) = if upper {
+        (mid, pooled[pooled.len() - 1])
+    } else {
+        (pooled[0], mid)
+    };
+    let log_x = lo > 0.0 && hi / lo > 50.0;
+    let tr = |x: f64| if log_x { x.log10() } else { x };
+    let (tlo, thi) = if tr(hi) > tr(lo) {
+        (tr(lo), tr(hi))
+    } else {
+        (tr(lo) - 0.5, tr(hi) + 0.5)
+    };
+    let nmax = b.len().max(c.len()) as f64;
+    // y: log10 of the tail probability, from 1/(2 nmax) to 1/2.
+    let (ylo, yhi) = ((0.5 / nmax).log10(), 0.5f64.log10());
+    let pw = w - ml - mr;
+    let ph = h - mt - mb;
+    let sx = |x: f64| ml + ((tr(x) - tlo) / (thi - tlo)).clamp(0.0, 1.0) * pw;
+    let sy = |p: f64| mt + (1.0 - ((p.max(0.5 / nmax).log10() - ylo) / (yhi - ylo))) * ph;
+    let _ = write!(
+        svg,
+        r##"<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="#fafafa" stroke="#ccc"/>"##
+    );
+    let mut dec = 0.5f64;
+    while dec >= 0.5 / nmax {
+        let y = sy(dec);
+        let _ = write!(
+            svg,
+            r##"<line x1="{ml}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#e5e5e5"/><text x="{}" y="{:.1}" font-size="10" text-anchor="end" fill="#555">{}</text>"##,
+            ml + pw,
+            ml - 4.0,
+            y + 3.0,
+            fmt_num(dec)
+        );
+        dec /= 10.0;
+    }
+    for k in 0..=4 {
+        let tv = tlo + (thi - tlo) * k as f64 / 4.0;
+        let x = if log_x { 10f64.powf(tv) } else { tv };
+        let anchor = match k {
+            0 => "start",
+            4 => "end",
+            _ => "middle",
+        };
+        let _ = write!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="{anchor}" fill="#555">{}</text>"##,
+            ml + pw * k as f64 / 4.0,
+            mt + ph + 13.0,
+            fmt_num(x)
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#555">value{}; {} (log scale)</text>"##,
+        ml + pw / 2.0,
+        h - 4.0,
+        if log_x { " (log scale)" } else { "" },
+        if upper {
+            "share above x, P(X &gt; x)"
+        } else {
+            "share at or below x, P(X &#8804; x)"
+        }
+    );
+    // The baseline's extreme.
+    let ext = if upper { b[b.len() - 1] } else { b[0] };
+    let _ = write!(
+        svg,
+        r##"<line x1="{x:.1}" x2="{x:.1}" y1="{mt}" y2="{:.1}" stroke="#555" stroke-dasharray="3,3"/><text x="{:.1}" y="{:.1}" font-size="10" fill="#555" text-anchor="{}">baseline {}</text>"##,
+        mt + ph,
+        if upper { sx(ext) - 3.0 } else { sx(ext) + 3.0 },
+        mt + 12.0,
+        if upper { "end" } else { "start" },
+        if upper { "max" } else { "min" },
+        x = sx(ext)
+    );
+    for (data, color) in [(&b, BASE_COLOR), (&c, CANARY_COLOR)] {
+        let n = data.len() as f64;
+        let mut d = String::new();
+        // Step function through each order statistic in the window.
+        for (i, &x) in data.iter().enumerate() {
+            if x < lo || x > hi {
+                continue;
+            }
+            let p = if upper {
+                (n - i as f64 - 1.0) / n
+            } else {
+                (i as f64 + 1.0) / n
+            };
+            if p <= 0.0 {
+                continue;
+            }
+            let _ = write!(
+                d,
+                "{}{:.1},{:.1} ",
+                if d.is_empty() { "M" } else { "L" },
+                sx(x),
+                sy(p)
+            );
+        }
+        if !d.is_empty() {
+            let _ = write!(
+                svg,
+                r#"<path d="{d}" fill="none" stroke="{color}" stroke-width="1.8"/>"#
+            );
+        }
+        if std::ptr::eq(data, &c) {
+            // The canary points beyond the baseline's extreme, as dots on the axis.
+            for &x in data
+                .iter()
+                .filter(|&&x| if upper { x > ext } else { x < ext })
+            {
+                let _ = write!(
+                    svg,
+                    r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{color}"/>"#,
+                    sx(x),
+                    mt + ph - 4.0
+                );
+            }
+        }
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#333">{}</text></svg>"##,
+        ml + 6.0,
+        mt + ph - 10.0,
+        esc(&format!(
+            "{} test: p {}, adjusted {}",
+            t.test.as_str(),
+            fmt_num(t.p_value),
+            t.adjusted_p_value.map_or("-".into(), fmt_num)
+        ))
+    );
+    svg
+}
+
 /// The shift interval against the band, as one SVG.
 /// The location effect and its band: the reason's when the location test decided, else the
 /// default judge's location test.
@@ -349,6 +517,140 @@ fn rate_svg(r: &MetricResult) -> Option<String> {
     Some(svg)
 }
 
+/// 0: decides the verdict (High, Low, NodataFailMetric, Error); 1: undecided (InsufficientData,
+/// Nodata); 2: Pass.
+fn rank(r: &MetricResult) -> u8 {
+    match r.classification {
+        Classification::Pass => 2,
+        Classification::High
+        | Classification::Low
+        | Classification::NodataFailMetric
+        | Classification::Error => 0,
+        _ => 1,
+    }
+}
+
+/// The test that decided the metric (the first that fired), if any.
+fn deciding(r: &MetricResult) -> Option<&TestOutcome> {
+    r.analysis.tests.iter().find(|t| t.regression)
+}
+
+/// The test closest to firing (smallest adjusted p-value).
+fn closest(r: &MetricResult) -> Option<&TestOutcome> {
+    r.analysis.tests.iter().min_by(|a, b| {
+        a.adjusted_p_value
+            .unwrap_or(a.p_value)
+            .total_cmp(&b.adjusted_p_value.unwrap_or(b.p_value))
+    })
+}
+
+/// A human name for a test.
+fn test_label(t: &TestOutcome) -> &'static str {
+    match (t.test, t.side) {
+        (TestKind::Location, _) => "location test (Mann-Whitney)",
+        (TestKind::Tail, Side::Decrease) => "lower-tail test (exceedances below the baseline min)",
+        (TestKind::Tail, _) => "upper-tail test (exceedances above the baseline max)",
+        (TestKind::Rate, _) => "rate test",
+    }
+}
+
+/// One line for a passing metric.
+fn summary_line(r: &MetricResult) -> String {
+    let closest = closest(r).map_or(String::new(), |t| {
+        format!(
+            "; closest: {} test p {}, adjusted {}",
+            t.test.as_str(),
+            fmt_num(t.p_value),
+            t.adjusted_p_value.map_or("-".into(), fmt_num)
+        )
+    });
+    format!(
+        "<span class=\"badge\" style=\"background:{}\">{}</span> <b>{}</b> <span class=\"reason\">n {} / {}; mean ratio {}{}</span>",
+        class_color(r.classification),
+        r.classification.as_str(),
+        esc(&r.name),
+        r.baseline_stats().map_or(0, |s| s.count),
+        r.canary_stats().map_or(0, |s| s.count),
+        r.result_metadata.ratio.map_or("-".into(), fmt_num),
+        esc(&closest)
+    )
+}
+
+/// The card of one metric: what decided it, that test's picture, the distributions, the reason.
+fn metric_card(r: &MetricResult, data: Option<&Pooled<'_>>) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<div class=\"metric{}\"><h3>{} <span class=\"badge\" style=\"background:{}\">{}</span>{}{}</h3>",
+        if r.muted { " muted" } else { "" },
+        esc(&r.name),
+        class_color(r.classification),
+        r.classification.as_str(),
+        if r.critical { " <b>critical</b>" } else { "" },
+        if r.muted { " (muted)" } else { "" }
+    );
+    let fired = deciding(r);
+    if let Some(t) = fired {
+        let _ = write!(
+            h,
+            "<div class=\"decided\">decided by the <b>{}</b> ({}): {} {}{} against the threshold {}; p {}, adjusted {}</div>",
+            test_label(t),
+            match t.side {
+                Side::Increase => "increase",
+                Side::Decrease => "decrease",
+                _ => "either",
+            },
+            esc(&t.detail),
+            fmt_num(t.effect.estimate),
+            match (t.effect.lower, t.effect.upper) {
+                (Some(l), Some(u)) => format!(" [{}, {}]", fmt_num(l), fmt_num(u)),
+                _ => String::new(),
+            },
+            fmt_num(t.threshold),
+            fmt_num(t.p_value),
+            t.adjusted_p_value.map_or("-".into(), fmt_num)
+        );
+    } else if !r.analysis.tests.is_empty() {
+        h.push_str("<div class=\"decided\">no test fired</div>");
+    }
+    let _ = write!(
+        h,
+        "<p class=\"sentence\">{}</p><div class=\"reason\">groups: {}; n baseline {}, n canary {}; mean ratio {}</div>",
+        esc(r.sentence()),
+        esc(&r.groups.join(", ")),
+        r.baseline_stats()
+            .map_or("no data".into(), |s| s.count.to_string()),
+        r.canary_stats()
+            .map_or("no data".into(), |s| s.count.to_string()),
+        r.result_metadata
+            .ratio
+            .map_or("none (a side has no data)".into(), fmt_num)
+    );
+    h.push_str("<div class=\"plots\">");
+    let tail = fired.filter(|t| t.test == TestKind::Tail);
+    match (tail, data) {
+        (Some(t), Some(d)) => {
+            h.push_str(&tail_svg(&d.1, &d.2, t.side != Side::Decrease, t));
+            h.push_str(&ecdf_svg(&d.1, &d.2));
+        }
+        _ => {
+            if let Some(svg) = interval_svg(r).or_else(|| rate_svg(r)) {
+                h.push_str(&svg);
+            }
+            if let Some(d) = data {
+                h.push_str(&ecdf_svg(&d.1, &d.2));
+            }
+        }
+    }
+    h.push_str("</div>");
+    let _ = write!(
+        h,
+        "<p class=\"reason\">{}</p></div>",
+        esc(r.classification_reason.as_deref().unwrap_or(""))
+    );
+    h
+}
+
 const STYLE: &str = "body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fff}\
 h1{font-size:22px;margin:0 0 8px}h2{font-size:17px;margin:22px 0 8px}\
 .badge{display:inline-block;padding:3px 10px;border-radius:4px;color:#fff;font-weight:600}\
@@ -358,7 +660,10 @@ table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #e
 .metric{border:1px solid #ddd;border-radius:6px;padding:10px 14px;margin:10px 0}\
 .metric h3{margin:0 0 6px;font-size:15px}.reason{font-size:12px;color:#444;margin:6px 0;word-break:break-word}\
 .plots{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}.legend{font-size:12px}\
-.sw{display:inline-block;width:14px;height:3px;vertical-align:middle;margin:0 4px 0 10px}.muted{opacity:.6}";
+.sw{display:inline-block;width:14px;height:3px;vertical-align:middle;margin:0 4px 0 10px}.muted{opacity:.6}\
+.decided{font-size:13px;margin:4px 0}details.pass{border-bottom:1px solid #eee;padding:3px 0}\
+details.pass summary{cursor:pointer;font-size:13px}details.pass .badge{padding:1px 6px;font-size:11px}\
+h3.passes{font-size:14px;margin:16px 0 4px;color:#444}";
 
 /// Renders the report page (see the module docs). `metrics` supplies the raw values for the
 /// distribution plots, matched to results by name (several pairs of one name in order).
@@ -457,56 +762,38 @@ pub fn render_html(result: &CanaryJudgeResult, pairs: &[MetricPair]) -> String {
         h,
         "<div class=\"legend\"><span class=\"sw\" style=\"background:{BASE_COLOR}\"></span>baseline (control)<span class=\"sw\" style=\"background:{CANARY_COLOR}\"></span>canary (experiment)<span class=\"sw\" style=\"background:#d9f0d3;height:10px\"></span>no-regression band</div>"
     );
-    for r in &result.results {
+    // Deciding metrics first (flagged, failed, errors), then the undecided, then the passes;
+    // the data are matched by name and position before reordering.
+    let mut cards: Vec<(u8, usize, &MetricResult, Option<&Pooled<'_>>)> = Vec::new();
+    for (i, r) in result.results.iter().enumerate() {
         let k = used.entry(r.name.as_str()).or_default();
         let data = by_name
             .get(r.name.as_str())
             .and_then(|v| v.get(*k))
             .copied();
         *k += 1;
-        let _ = write!(
-            h,
-            "<div class=\"metric{}\"><h3>{} <span class=\"badge\" style=\"background:{}\">{}</span>{}{}</h3>",
-            if r.muted { " muted" } else { "" },
-            esc(&r.name),
-            class_color(r.classification),
-            r.classification.as_str(),
-            if r.critical { " <b>critical</b>" } else { "" },
-            if r.muted { " (muted)" } else { "" }
-        );
-        let count = |s: Option<&crate::judge::result::SideStats>| {
-            s.map_or("no data".to_string(), |s| s.count.to_string())
-        };
-        let ratio = match (
-            r.baseline_stats(),
-            r.canary_stats(),
-            r.result_metadata.ratio,
-        ) {
-            (Some(b), Some(c), Some(x)) if b.count > 0 && c.count > 0 => fmt_num(x),
-            _ => "none (a side has no data)".into(),
-        };
-        let _ = write!(
-            h,
-            "<p class=\"sentence\">{}</p><div class=\"reason\">groups: {}; n baseline {}, n canary {}; mean ratio {}</div>",
-            esc(r.sentence()),
-            esc(&r.groups.join(", ")),
-            count(r.baseline_stats()),
-            count(r.canary_stats()),
-            ratio
-        );
-        h.push_str("<div class=\"plots\">");
-        if let Some(d) = data {
-            h.push_str(&ecdf_svg(&d.1, &d.2));
+        cards.push((rank(r), i, r, data));
+    }
+    cards.sort_by_key(|c| (c.0, c.1));
+    let passes = cards.iter().filter(|c| c.0 == 2).count();
+    for (j, &(group, _, r, data)) in cards.iter().enumerate() {
+        if group == 2 && (j == 0 || cards[j - 1].0 != 2) {
+            let _ = write!(
+                h,
+                "<h3 class=\"passes\">{passes} passing metric{}</h3>",
+                if passes == 1 { "" } else { "s" }
+            );
         }
-        if let Some(svg) = interval_svg(r).or_else(|| rate_svg(r)) {
-            h.push_str(&svg);
+        let card = metric_card(r, data);
+        if group == 2 {
+            let _ = write!(
+                h,
+                "<details class=\"pass\"><summary>{}</summary>{card}</details>",
+                summary_line(r)
+            );
+        } else {
+            h.push_str(&card);
         }
-        h.push_str("</div>");
-        let _ = write!(
-            h,
-            "<p class=\"reason\">{}</p></div>",
-            esc(r.classification_reason.as_deref().unwrap_or(""))
-        );
     }
     h.push_str("</body></html>\n");
     h

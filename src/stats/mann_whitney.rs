@@ -52,8 +52,20 @@
 //! are unimodal and symmetric), or when `P(U <= k) > 1/2` below the centre. Measured: every
 //! p-value is returned up to 800 vs 800; at 1000 vs 1000, p-values up to about `1.3e-3`
 //! (`|z| >= 3`) are returned and those beyond `|z| ~ 2` refused; at 1500 vs 1500 all are
-//! refused. Cost `O(n K)`: about 1 s at 800 vs 800 and 2.5 s at 1000 vs 1000 near the centre.
-//! [`Method::Auto`] never goes near these sizes.
+//! refused.
+//!
+//! # Cost and limits
+//! Time `O(n K)` and memory `24 (K + 1)` bytes at the peak (three `f64` tables), `n` the smaller
+//! sample and `K = min(u, n m - u)`: the table has one entry per value of `U` up to `K`, whatever
+//! the sizes, so 100 vs 10^7 near the centre would need 12 GB. Both are decided **up front from
+//! the sizes and `u`**, before anything is allocated or computed: a request above
+//! [`MannWhitneyOptions::exact_memory_limit`] (default 1 GiB) or
+//! [`MannWhitneyOptions::exact_work_limit`] (default `10^9` steps) is refused with
+//! [`Error::TooLarge`], which names the limit and the request so a host can raise the limit.
+//! Measured on this project's 2-core machine: about 1 s at 800 vs 800 and 2.5 s at 1000 vs 1000
+//! near the centre (`5 * 10^8` steps); 3000 vs 3000 (`1.35 * 10^10` steps, formerly 81 s of work
+//! before a precision refusal) is now refused at once. [`Method::Auto`] never goes near these
+//! sizes.
 //!
 //! # References
 //! - H. B. Mann and D. R. Whitney (1947), On a test of whether one of two random variables is
@@ -68,12 +80,33 @@ use crate::stats::normal::sf as normal_upper;
 use crate::stats::rank::{RankSum, rank_sum_unsorted};
 use crate::stats::{Alternative, Method};
 
+/// Default of [`MannWhitneyOptions::exact_memory_limit`]: 1 GiB, a table of about 44 million
+/// counts (`K` up to `44 * 10^6`, e.g. 100 vs 900,000 anywhere, 10,000 vs 10,000 in the tails).
+pub const DEFAULT_EXACT_MEMORY_LIMIT: u64 = 1 << 30;
+
+/// Default of [`MannWhitneyOptions::exact_work_limit`]: `10^9` recurrence steps, about 6 s on
+/// the careful (double-double) path and under 2 s on the fast path on one 2020s core
+/// (1000 vs 1000 at the centre is `5 * 10^8` steps).
+pub const DEFAULT_EXACT_WORK_LIMIT: u64 = 1_000_000_000;
+
 /// Options of [`mann_whitney`] (jiff style: `Default`, `new()`, by-value setters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MannWhitneyOptions {
     alternative: Alternative,
     method: Method,
     continuity: bool,
+    #[serde(default = "default_memory_limit")]
+    exact_memory_limit: u64,
+    #[serde(default = "default_work_limit")]
+    exact_work_limit: u64,
+}
+
+fn default_memory_limit() -> u64 {
+    DEFAULT_EXACT_MEMORY_LIMIT
+}
+
+fn default_work_limit() -> u64 {
+    DEFAULT_EXACT_WORK_LIMIT
 }
 
 impl Default for MannWhitneyOptions {
@@ -82,6 +115,8 @@ impl Default for MannWhitneyOptions {
             alternative: Alternative::TwoSided,
             method: Method::Auto,
             continuity: true,
+            exact_memory_limit: DEFAULT_EXACT_MEMORY_LIMIT,
+            exact_work_limit: DEFAULT_EXACT_WORK_LIMIT,
         }
     }
 }
@@ -110,7 +145,75 @@ impl MannWhitneyOptions {
         self.continuity = continuity;
         self
     }
+
+    /// The most memory, in bytes, the exact null distribution may allocate (default
+    /// [`DEFAULT_EXACT_MEMORY_LIMIT`], 1 GiB). The table needs `24 (K + 1)` bytes with
+    /// `K = min(u, n_c n_b - u)` (see the [module docs](self)); a larger request is refused with
+    /// [`Error::TooLarge`] before anything is allocated.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::stats::mann_whitney::{mann_whitney, MannWhitneyOptions};
+    /// use canary_analysis::stats::Method;
+    /// use canary_analysis::Error;
+    /// let baseline: Vec<f64> = (0..200).map(|i| 2.0 * i as f64).collect();
+    /// let canary: Vec<f64> = (0..200).map(|i| 2.0 * i as f64 + 1.0).collect();
+    /// let opts = MannWhitneyOptions::new().method(Method::Exact);
+    /// assert!(mann_whitney(&baseline, &canary, &opts).is_ok());
+    /// let tight = opts.exact_memory_limit(1024);
+    /// let refused = mann_whitney(&baseline, &canary, &tight);
+    /// assert!(matches!(refused, Err(Error::TooLarge { limit: 1024, .. })));
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn exact_memory_limit(mut self, bytes: u64) -> Self {
+        self.exact_memory_limit = bytes;
+        self
+    }
+
+    /// The most recurrence steps, `min(n_c, n_b) (K + 1)`, the exact null distribution may take
+    /// (default [`DEFAULT_EXACT_WORK_LIMIT`], `10^9`); a larger request is refused with
+    /// [`Error::TooLarge`] before any work.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::stats::mann_whitney::{mann_whitney, MannWhitneyOptions};
+    /// use canary_analysis::stats::Method;
+    /// use canary_analysis::Error;
+    /// let baseline = [1.0, 2.0, 3.0, 4.0];
+    /// let canary = [3.5, 5.0, 6.0, 7.0];
+    /// let opts = MannWhitneyOptions::new().method(Method::Exact).exact_work_limit(2);
+    /// assert!(matches!(mann_whitney(&baseline, &canary, &opts), Err(Error::TooLarge { .. })));
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn exact_work_limit(mut self, steps: u64) -> Self {
+        self.exact_work_limit = steps;
+        self
+    }
+
+    /// The limits of the exact distribution as configured.
+    pub(crate) fn exact_limits(&self) -> ExactLimits {
+        ExactLimits {
+            memory_bytes: self.exact_memory_limit,
+            work_steps: self.exact_work_limit,
+        }
+    }
 }
+
+/// Resource limits of the exact null distribution, checked from the sizes before allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ExactLimits {
+    pub(crate) memory_bytes: u64,
+    pub(crate) work_steps: u64,
+}
+
+impl Default for ExactLimits {
+    fn default() -> Self {
+        MannWhitneyOptions::default().exact_limits()
+    }
+}
+
+/// Bytes per entry `k <= K` of the exact table at its peak (three `f64` arrays).
+const BYTES_PER_ENTRY: u64 = 24;
 
 /// The result of [`mann_whitney`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,19 +244,23 @@ pub struct MannWhitney {
 /// Largest `n_c * n_b` for which [`Method::Auto`] chooses the exact distribution.
 pub const AUTO_EXACT_MAX_PAIRS: u64 = 100_000;
 
-/// Largest work `min(n_c, n_b) * (K + 1)` accepted for the exact distribution (about a minute).
-const EXACT_MAX_WORK: f64 = 1e11;
-
 /// The Mann-Whitney U test of the canary against the baseline.
 ///
 /// Buckets the pooled order keys on their leading bits (one radix pass), then sorts and merges
-/// each bucket, `O(n log n)` worst case and about two passes over the data for spread-out
-/// values; see the [module docs](self) for the exact definitions.
+/// each bucket, `O(N log N)` worst case (`N = n_c + n_b`) and about two passes over the data for
+/// spread-out values; see the [module docs](self) for the exact definitions.
+///
+/// Worst-case time: `O(N log N)` for the ranks plus, for the exact method only,
+/// `O(min(n_c, n_b) K)` bounded by [`MannWhitneyOptions::exact_work_limit`] (`K` as in the
+/// [module docs](self)); memory `O(N)` plus at most
+/// [`MannWhitneyOptions::exact_memory_limit`] bytes.
 ///
 /// # Errors
 /// - [`Error::InvalidSample`] if a sample is empty or holds NaN or an infinity.
-/// - [`Error::InvalidParameter`] if [`Method::Exact`] is requested on tied data, or for sizes
-///   whose exact distribution is absurdly expensive.
+/// - [`Error::InvalidParameter`] if [`Method::Exact`] is requested on tied data, or when the
+///   exact probability cannot be computed to full precision (the centre of very large samples).
+/// - [`Error::TooLarge`] if the exact distribution would exceed the memory or work limit of the
+///   options (decided from the sizes before allocating).
 /// - [`Error::Degenerate`] for the asymptotic method when all observations are tied.
 ///
 /// # Example
@@ -180,6 +287,9 @@ pub fn mann_whitney(
 
 /// [`mann_whitney`] from a precomputed [`RankSum`] of the canary (`x`) against the baseline
 /// (`y`), for callers that already hold sorted samples.
+///
+/// Worst-case time `O(1)` for the asymptotic method, `O(min(n_c, n_b) K)` for the exact one
+/// (bounded by the options' work limit, as in [`mann_whitney`]).
 ///
 /// # Errors
 /// As [`mann_whitney`], except sample validation (the [`RankSum`] is trusted).
@@ -225,7 +335,7 @@ pub(crate) fn mann_whitney_rank_sum(
     };
     let two = matches!(opts.alternative, Alternative::TwoSided);
     if method == Method::Exact {
-        let p = exact_upper_tail(n_c, n_b, u_alt)?;
+        let p = exact_upper_tail(n_c, n_b, u_alt, opts.exact_limits())?;
         let p_value = if two { (2.0 * p).min(1.0) } else { p };
         return Ok(MannWhitney {
             n_baseline: n_b,
@@ -286,7 +396,7 @@ pub(crate) fn u_sd(n_x: usize, n_y: usize, tie_term: f64) -> f64 {
 }
 
 /// `P(U >= u)` under the exact null distribution without ties, `u` integral.
-pub(crate) fn exact_upper_tail(n_x: usize, n_y: usize, u: f64) -> Result<f64> {
+pub(crate) fn exact_upper_tail(n_x: usize, n_y: usize, u: f64, limits: ExactLimits) -> Result<f64> {
     let nm = n_x as u64 * n_y as u64;
     if u <= 0.0 {
         return Ok(1.0);
@@ -298,11 +408,11 @@ pub(crate) fn exact_upper_tail(n_x: usize, n_y: usize, u: f64) -> Result<f64> {
     if 2 * u >= nm {
         // P(U >= u) = P(U <= nm - u) by symmetry.
         let k = nm - u;
-        NullDistribution::new(n_x, n_y, k)?.cdf(k)
+        NullDistribution::with_limits(n_x, n_y, k, limits)?.cdf(k)
     } else {
         // u - 1 < nm / 2: P(U >= u) = 1 - P(U <= u - 1) >= 1/2, no cancellation.
         let k = u - 1;
-        Ok(1.0 - NullDistribution::new(n_x, n_y, k)?.cdf(k)?)
+        Ok(1.0 - NullDistribution::with_limits(n_x, n_y, k, limits)?.cdf(k)?)
     }
 }
 
@@ -438,20 +548,41 @@ fn block_add(
 }
 
 impl NullDistribution {
-    /// Computes `P(U <= k)` for every `k <= k_max` (`k_max` is capped at `n m`).
+    /// Computes `P(U <= k)` for every `k <= k_max` (`k_max` is capped at `n m`) within the
+    /// default [`ExactLimits`].
     pub(crate) fn new(n_x: usize, n_y: usize, k_max: u64) -> Result<Self> {
+        Self::with_limits(n_x, n_y, k_max, ExactLimits::default())
+    }
+
+    /// As [`new`](Self::new), refusing with [`Error::TooLarge`] before allocating when the table
+    /// would need more than `limits.memory_bytes` (`24 (k_max + 1)` bytes) or more than
+    /// `limits.work_steps` recurrence steps (`min(n_x, n_y) (k_max + 1)`).
+    pub(crate) fn with_limits(
+        n_x: usize,
+        n_y: usize,
+        k_max: u64,
+        limits: ExactLimits,
+    ) -> Result<Self> {
         let (n, m) = (n_x.min(n_y), n_x.max(n_y));
         let nm = n as u64 * m as u64;
         let k_max = k_max.min(nm);
-        let work = n as f64 * (k_max as f64 + 1.0);
-        if work > EXACT_MAX_WORK || k_max >= (usize::MAX / 64) as u64 {
-            return Err(Error::param(
-                "method",
-                "exact",
+        let entries = k_max.saturating_add(1);
+        let bytes = entries.saturating_mul(BYTES_PER_ENTRY);
+        if bytes > limits.memory_bytes || entries > (isize::MAX as u64) / BYTES_PER_ENTRY {
+            return Err(Error::too_large(
+                format!("exact Mann-Whitney null distribution for {n_x} vs {n_y} (bytes)"),
+                limits.memory_bytes,
+                bytes,
+            ));
+        }
+        let work = (n as u64).saturating_mul(entries);
+        if work > limits.work_steps {
+            return Err(Error::too_large(
                 format!(
-                    "the exact distribution for {n_x} vs {n_y} needs about {work:.1e} steps; \
-                     use the asymptotic method"
+                    "exact Mann-Whitney null distribution for {n_x} vs {n_y} (recurrence steps)"
                 ),
+                limits.work_steps,
+                work,
             ));
         }
         let kk = k_max as usize;
@@ -470,13 +601,13 @@ impl NullDistribution {
         // Fast path: two plain f64 runs with different roundings. Where the recurrence does not
         // amplify rounding errors (small samples, and the tails of large ones) they agree to
         // near machine precision, and their disagreement estimates the error.
-        let (a, ea) = recurrence_f64(n, m, k_max, 1.0);
+        // Peak memory: two tables here, three on the careful path (`BYTES_PER_ENTRY`).
+        let (mut a, ea) = recurrence_f64(n, m, k_max, 1.0);
         if first_broken(&a, nm).is_none() {
-            let (b, eb) = recurrence_f64(n, m, k_max, 3.0);
+            let (mut b, eb) = recurrence_f64(n, m, k_max, 3.0);
             let (mut ca, mut cb) = (0.0f64, 0.0f64);
-            let mut cum = Vec::with_capacity(kk + 1);
-            let mut err = Vec::with_capacity(kk + 1);
             let mut worst = 0.0f64;
+            // In place: `a` becomes the cumulative counts, `b` their estimated errors.
             for k in 0..=kk {
                 ca += a[k];
                 cb += b[k];
@@ -489,9 +620,10 @@ impl NullDistribution {
                 };
                 let e = if e.is_finite() { e } else { f64::INFINITY };
                 worst = worst.max(e);
-                cum.push(ca);
-                err.push(e.max(f64::EPSILON));
+                a[k] = ca;
+                b[k] = e.max(f64::EPSILON);
             }
+            let (cum, err) = (a, b);
             if worst <= FAST_AGREEMENT {
                 return Ok(NullDistribution {
                     n_x,
@@ -504,8 +636,9 @@ impl NullDistribution {
                     total_exp,
                 });
             }
+        } else {
+            drop(a);
         }
-        drop(a);
         // Careful path: double-double counts with an f64 shadow.
         let mut hi = vec![0.0f64; kk + 1];
         let mut lo = vec![0.0f64; kk + 1];
@@ -727,10 +860,77 @@ mod tests {
         let sd = u_sd(1000, 1000, 0.0);
         let u = |z: f64| (500_000.0 + z * sd).round();
         assert!(matches!(
-            exact_upper_tail(1000, 1000, u(1.0)),
+            exact_upper_tail(1000, 1000, u(1.0), ExactLimits::default()),
             Err(Error::InvalidParameter { .. })
         ));
-        let p = exact_upper_tail(1000, 1000, u(3.0)).unwrap();
+        let p = exact_upper_tail(1000, 1000, u(3.0), ExactLimits::default()).unwrap();
         assert!((p - normal_upper(3.0)).abs() < 2e-5, "{p}");
+    }
+
+    #[test]
+    fn unbalanced_exact_is_refused_before_allocating() {
+        // 100 vs 10^7 near the centre: K = 5 * 10^8, a 12 GB table. Refused from the sizes
+        // (this test allocates nothing and returns at once).
+        let rs = RankSum {
+            n_x: 100,
+            n_y: 10_000_000,
+            u_x: 500_000_000.0,
+            tie_term: 0.0,
+        };
+        let opts = MannWhitneyOptions::new().method(Method::Exact);
+        match mann_whitney_rank_sum(&rs, &opts) {
+            Err(Error::TooLarge {
+                limit, requested, ..
+            }) => {
+                assert_eq!(limit, DEFAULT_EXACT_MEMORY_LIMIT);
+                assert_eq!(requested, 24 * 500_000_001);
+            }
+            other => panic!("{other:?}"),
+        }
+        // The far tail of the same sizes is small and is computed.
+        let tail = RankSum {
+            u_x: 1_000_000.0,
+            ..rs
+        };
+        let r = mann_whitney_rank_sum(&tail, &opts.alternative(Alternative::Less)).unwrap();
+        assert!(r.p_value < 1e-100 && r.p_value > 0.0, "{}", r.p_value);
+    }
+
+    #[test]
+    fn work_limit_is_decided_up_front_and_can_be_raised_or_lowered() {
+        // 3000 vs 3000 at the centre: 3000 * 4.5e6 steps, refused at once (formerly 81 s of
+        // work before a precision refusal).
+        let rs = RankSum {
+            n_x: 3000,
+            n_y: 3000,
+            u_x: 4_500_000.0,
+            tie_term: 0.0,
+        };
+        let opts = MannWhitneyOptions::new().method(Method::Exact);
+        match mann_whitney_rank_sum(&rs, &opts) {
+            Err(Error::TooLarge {
+                limit, requested, ..
+            }) => {
+                assert_eq!(limit, DEFAULT_EXACT_WORK_LIMIT);
+                assert_eq!(requested, 3000 * 4_500_001);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A tiny limit refuses a small request; the default computes it.
+        let small = RankSum {
+            n_x: 20,
+            n_y: 20,
+            u_x: 300.0,
+            tie_term: 0.0,
+        };
+        assert!(matches!(
+            mann_whitney_rank_sum(&small, &opts.exact_work_limit(100)),
+            Err(Error::TooLarge { .. })
+        ));
+        assert!(matches!(
+            mann_whitney_rank_sum(&small, &opts.exact_memory_limit(100)),
+            Err(Error::TooLarge { .. })
+        ));
+        assert!(mann_whitney_rank_sum(&small, &opts).is_ok());
     }
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+pub mod allocation;
 pub mod bootstrap;
 pub mod effect;
 pub mod exceedance;
@@ -23,6 +24,7 @@ pub mod quantile;
 pub mod rank;
 pub mod rate;
 pub mod sequential;
+pub mod step_counts;
 
 /// The alternative hypothesis of a test, or the side of an interval.
 ///
