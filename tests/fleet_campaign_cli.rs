@@ -4,29 +4,34 @@
 //! passes on a small generated fleet.
 //!
 //! The example binary is the one `cargo test` builds next to the test binaries
-//! (`target/<profile>/examples/`); when only this test was selected it is built first with the
-//! same cargo.
+//! (`target/<profile>/examples/`); the test asks the same cargo to build it first (a no-op when
+//! it is fresh), so a run of this test alone never uses a stale binary.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 fn example() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    // target/<profile>/deps/<test> -> target/<profile>/examples/fleet_campaign
-    let dir = exe.parent().and_then(|d| d.parent()).expect("profile dir");
-    let bin = dir
-        .join("examples")
-        .join(format!("fleet_campaign{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        // target/<profile>/deps/<test> -> target/<profile>/examples/fleet_campaign
+        let dir = exe.parent().and_then(|d| d.parent()).expect("profile dir");
+        // Always ask cargo (a no-op when `cargo test` already built it): a binary left from an
+        // older tree must not be tested. Cargo holds no build lock while tests run.
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "--example", "fleet_campaign"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building the example failed");
-    }
-    assert!(bin.exists(), "no example binary at {}", bin.display());
-    bin
+        let bin = dir
+            .join("examples")
+            .join(format!("fleet_campaign{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.exists(), "no example binary at {}", bin.display());
+        bin
+    })
+    .clone()
 }
 
 fn run(args: &[&str]) -> Output {
