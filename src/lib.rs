@@ -102,6 +102,7 @@ pub mod confidence;
 mod error;
 pub mod judge;
 pub mod metrics;
+pub mod orchestrate;
 mod serde_float;
 pub mod stats;
 

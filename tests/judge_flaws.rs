@@ -3,7 +3,7 @@
 
 mod judge_support;
 
-use canary_analysis::judge::multi::{OptionalThresholds, StandalonePlan, run_standalone};
+use canary_analysis::orchestrate::multi::{OptionalThresholds, StandalonePlan, run_standalone};
 use canary_analysis::prelude::*;
 use judge_support::pair;
 

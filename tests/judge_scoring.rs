@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use Classification::{High, Low, Nodata, Pass};
 use canary_analysis::judge::config::Thresholds;
-use canary_analysis::judge::multi::{OptionalThresholds, final_passed};
 use canary_analysis::judge::result::{Classification, GroupOutcome, MetricResult};
 use canary_analysis::judge::score::{score_default, score_kayenta};
+use canary_analysis::orchestrate::multi::{OptionalThresholds, final_passed};
 
 fn r(c: Classification, group: &str) -> MetricResult {
     MetricResult::new("m", c, [group])

@@ -58,7 +58,6 @@ use crate::metrics::{CleanOptions, CleanRecord, Combine, MetricPair, Sample};
 pub mod config;
 pub mod default;
 pub mod kayenta;
-pub mod multi;
 pub mod report;
 pub mod result;
 pub mod score;

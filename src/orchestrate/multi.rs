@@ -1,5 +1,10 @@
 //! Multiple judgements over one canary: Kayenta's standalone canary analysis semantics.
 //!
+//! This is orchestration (it schedules judgements over time and decides from their sequence),
+//! so it lives here, above the judge; its API is unchanged from its former place `judge::multi`.
+//! The engine's [`Validate`](super::Validate) step without a sequential plan applies the same
+//! rule as a step (fail-fast at a `Fail`, the last look decides).
+//!
 //! Definitions (Kayenta's standalone canary analysis, as its `CanaryAnalysisService` runs it):
 //! - lifetime = `end - start`, or `lifetimeDurationMins`;
 //! - interval = `analysisIntervalMins`, or the lifetime;
@@ -73,7 +78,7 @@ impl StandalonePlan {
     ///
     /// # Example
     /// ```
-    /// use canary_analysis::judge::multi::StandalonePlan;
+    /// use canary_analysis::orchestrate::multi::StandalonePlan;
     /// let plan = StandalonePlan { start_millis: 0, lifetime_duration_mins: Some(60),
     ///     analysis_interval_mins: Some(20), ..Default::default() };
     /// let w = plan.windows()?;
@@ -184,7 +189,7 @@ pub struct OptionalThresholds {
 ///
 /// # Example
 /// ```
-/// use canary_analysis::judge::multi::{final_passed, OptionalThresholds};
+/// use canary_analysis::orchestrate::multi::{final_passed, OptionalThresholds};
 /// let t = OptionalThresholds { pass: Some(95.0), marginal: Some(75.0) };
 /// assert!(!final_passed(85.0, &t));
 /// assert!(final_passed(97.0, &t));
@@ -228,7 +233,7 @@ pub struct StandaloneOutcome {
 ///
 /// # Example
 /// ```
-/// use canary_analysis::judge::multi::{run_standalone, OptionalThresholds, StandalonePlan};
+/// use canary_analysis::orchestrate::multi::{run_standalone, OptionalThresholds, StandalonePlan};
 /// let plan = StandalonePlan { start_millis: 0, lifetime_duration_mins: Some(30),
 ///     analysis_interval_mins: Some(10), ..Default::default() };
 /// let t = OptionalThresholds { pass: Some(95.0), marginal: Some(75.0) };
