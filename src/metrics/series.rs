@@ -30,7 +30,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::clean::{CleanOptions, CleanedPair};
 #[cfg(doc)]
 use super::sample::NanPolicy;
 use crate::error::{Error, Location, Result, quote};
@@ -715,31 +714,6 @@ impl MetricPair {
             .map(|(k, v)| format!("{}={:?}", quote(k), quote(v)))
             .collect();
         format!("{}{{{}}}", quote(&self.metric), tags.join(","))
-    }
-
-    /// Cleans both sides for judging: applies the [`NanPolicy`] once to every cell and combines
-    /// the instances as [`CleanOptions`] says (see [`clean`](super::clean) for the exact
-    /// definitions). A side with no usable value is `None` ("no data"), not an error.
-    ///
-    /// # Errors
-    /// [`Error::InvalidSample`] (metric `"<selector> baseline"` / `"... canary"`) for a
-    /// non-finite cell under [`NanPolicy::Fail`] (naming the instance and step), or a
-    /// [`Aggregate::Sum`](super::Aggregate::Sum) that overflows `f64`;
-    /// [`Error::InvalidParameter`] for a non-finite [`NanPolicy::Replace`] value.
-    ///
-    /// # Example
-    /// ```
-    /// use canary_analysis::metrics::{CleanOptions, MetricPair, NanPolicy};
-    /// let p = MetricPair::from_values("rps", vec![1.0, f64::NAN], vec![f64::NAN])?;
-    /// let c = p.clean(&CleanOptions::new().policy(NanPolicy::Replace(0.0)))?;
-    /// assert_eq!(c.baseline().map(|s| s.values()), Some(&[1.0, 0.0][..]));
-    /// assert_eq!(c.record().baseline.replaced, 1);
-    /// let c = p.clean(&CleanOptions::new())?; // remove, pooled
-    /// assert!(c.canary().is_none()); // no data
-    /// # Ok::<(), canary_analysis::Error>(())
-    /// ```
-    pub fn clean(&self, opts: &CleanOptions) -> Result<CleanedPair> {
-        super::clean::clean_pair(self, opts)
     }
 }
 

@@ -13,7 +13,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::Millis;
-use super::evidence::Pairs;
+use crate::metrics::MetricPair;
+
+/// The metric data a metric source returns for one window.
+pub type Pairs = Vec<MetricPair>;
 
 /// The idempotency key of an action; unique within its target, never issued twice.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

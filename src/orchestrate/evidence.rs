@@ -14,16 +14,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::event::{ComplianceStatus, HumanDecision};
+use super::event::{ComplianceStatus, HumanDecision, Pairs};
 use crate::confidence::{
     self, CanarySignal, ComplianceCheck, ConfidenceOptions, Decision, SequentialSignal,
 };
 use crate::error::Result;
 use crate::judge::{CanaryJudgeResult, DefaultJudge, Judge, KayentaJudge, Verdict};
 use crate::metrics::MetricPair;
-
-/// The metric data a metric source returns for one window.
-pub type Pairs = Vec<MetricPair>;
 
 /// The typed summary of one judgement that the engine keeps as evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

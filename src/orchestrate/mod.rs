@@ -124,10 +124,11 @@ pub mod steps;
 
 pub use campaign::{Campaign, CampaignOptions, Coordinator, DEFAULT_FAILURE_BUDGET, Summary};
 pub use engine::{Handled, Target, TargetStatus};
+pub use event::Pairs;
 pub use event::{
     Action, ActionKey, ActionKind, ComplianceStatus, Event, EventKind, HumanDecision, Window,
 };
-pub use evidence::{ConfidenceModel, Facts, Judgement, Pairs, ValidationEvidence, Validator};
+pub use evidence::{ConfidenceModel, Facts, Judgement, ValidationEvidence, Validator};
 pub use host::{
     BlockingDriver, Clock, ComplianceChecks, DeployOp, Deployments, MetricSource, RunStats,
     timed_out,
