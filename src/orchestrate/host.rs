@@ -19,9 +19,8 @@ use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use super::Millis;
 use super::campaign::Campaign;
 use super::event::{
-    Action, ActionKey, ActionKind, ComplianceStatus, Event, EventKind, HumanDecision, Window,
+    Action, ActionKey, ActionKind, ComplianceStatus, Event, EventKind, HumanDecision, Pairs, Window,
 };
-use super::evidence::Pairs;
 use super::step::{Services, Step};
 use crate::error::{Error, Result};
 
