@@ -386,6 +386,33 @@ fn aggregate(agg: Aggregate, cells: &mut [f64]) -> Option<f64> {
     }
 }
 
+impl MetricPair {
+    /// Cleans both sides for judging: applies the [`NanPolicy`] once to every cell and combines
+    /// the instances as [`CleanOptions`] says (see the [module docs](self) for the exact
+    /// definitions). A side with no usable value is `None` ("no data"), not an error.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSample`] (metric `"<selector> baseline"` / `"... canary"`) for a
+    /// non-finite cell under [`NanPolicy::Fail`] (naming the instance and step), or a
+    /// [`Aggregate::Sum`](super::Aggregate::Sum) that overflows `f64`;
+    /// [`Error::InvalidParameter`] for a non-finite [`NanPolicy::Replace`] value.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::{CleanOptions, MetricPair, NanPolicy};
+    /// let p = MetricPair::from_values("rps", vec![1.0, f64::NAN], vec![f64::NAN])?;
+    /// let c = p.clean(&CleanOptions::new().policy(NanPolicy::Replace(0.0)))?;
+    /// assert_eq!(c.baseline().map(|s| s.values()), Some(&[1.0, 0.0][..]));
+    /// assert_eq!(c.record().baseline.replaced, 1);
+    /// let c = p.clean(&CleanOptions::new())?; // remove, pooled
+    /// assert!(c.canary().is_none()); // no data
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn clean(&self, opts: &CleanOptions) -> Result<CleanedPair> {
+        clean_pair(self, opts)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,32 +502,5 @@ mod tests {
         assert_eq!(j["policy"], "remove");
         let back: CleanedPair = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
         assert_eq!(back, c);
-    }
-}
-
-impl MetricPair {
-    /// Cleans both sides for judging: applies the [`NanPolicy`] once to every cell and combines
-    /// the instances as [`CleanOptions`] says (see the [module docs](self) for the exact
-    /// definitions). A side with no usable value is `None` ("no data"), not an error.
-    ///
-    /// # Errors
-    /// [`Error::InvalidSample`] (metric `"<selector> baseline"` / `"... canary"`) for a
-    /// non-finite cell under [`NanPolicy::Fail`] (naming the instance and step), or a
-    /// [`Aggregate::Sum`](super::Aggregate::Sum) that overflows `f64`;
-    /// [`Error::InvalidParameter`] for a non-finite [`NanPolicy::Replace`] value.
-    ///
-    /// # Example
-    /// ```
-    /// use canary_analysis::metrics::{CleanOptions, MetricPair, NanPolicy};
-    /// let p = MetricPair::from_values("rps", vec![1.0, f64::NAN], vec![f64::NAN])?;
-    /// let c = p.clean(&CleanOptions::new().policy(NanPolicy::Replace(0.0)))?;
-    /// assert_eq!(c.baseline().map(|s| s.values()), Some(&[1.0, 0.0][..]));
-    /// assert_eq!(c.record().baseline.replaced, 1);
-    /// let c = p.clean(&CleanOptions::new())?; // remove, pooled
-    /// assert!(c.canary().is_none()); // no data
-    /// # Ok::<(), canary_analysis::Error>(())
-    /// ```
-    pub fn clean(&self, opts: &CleanOptions) -> Result<CleanedPair> {
-        clean_pair(self, opts)
     }
 }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::event::{ComplianceStatus, HumanDecision, Pairs};
+use super::event::{ComplianceStatus, HumanDecision};
 use crate::confidence::{
     self, CanarySignal, ComplianceCheck, ConfidenceOptions, Decision, SequentialSignal,
 };
