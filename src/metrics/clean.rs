@@ -394,7 +394,7 @@ impl MetricPair {
     /// # Errors
     /// [`Error::InvalidSample`] (metric `"<selector> baseline"` / `"... canary"`) for a
     /// non-finite cell under [`NanPolicy::Fail`] (naming the instance and step), or a
-    /// [`Aggregate::Sum`](super::Aggregate::Sum) that overflows `f64`;
+    /// [`Aggregate::Sum`] that overflows `f64`;
     /// [`Error::InvalidParameter`] for a non-finite [`NanPolicy::Replace`] value.
     ///
     /// # Example
