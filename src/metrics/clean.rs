@@ -242,29 +242,52 @@ impl NanPolicy {
     }
 }
 
-pub(crate) fn clean_pair(pair: &MetricPair, opts: &CleanOptions) -> Result<CleanedPair> {
-    if let NanPolicy::Replace(r) = opts.policy
-        && !r.is_finite()
-    {
-        return Err(Error::param(
-            "NanPolicy::Replace",
-            r,
-            "the replacement must be a finite number",
-        ));
+impl MetricPair {
+    /// Cleans both sides for judging: applies the [`NanPolicy`] once to every cell and combines
+    /// the instances as [`CleanOptions`] says (see the [module docs](self) for the exact
+    /// definitions). A side with no usable value is `None` ("no data"), not an error.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSample`] (metric `"<selector> baseline"` / `"... canary"`) for a
+    /// non-finite cell under [`NanPolicy::Fail`] (naming the instance and step), or a
+    /// [`Aggregate::Sum`] that overflows `f64`;
+    /// [`Error::InvalidParameter`] for a non-finite [`NanPolicy::Replace`] value.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::metrics::{CleanOptions, MetricPair, NanPolicy};
+    /// let p = MetricPair::from_values("rps", vec![1.0, f64::NAN], vec![f64::NAN])?;
+    /// let c = p.clean(&CleanOptions::new().policy(NanPolicy::Replace(0.0)))?;
+    /// assert_eq!(c.baseline().map(|s| s.values()), Some(&[1.0, 0.0][..]));
+    /// assert_eq!(c.record().baseline.replaced, 1);
+    /// let c = p.clean(&CleanOptions::new())?; // remove, pooled
+    /// assert!(c.canary().is_none()); // no data
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn clean(&self, opts: &CleanOptions) -> Result<CleanedPair> {
+        if let NanPolicy::Replace(r) = opts.policy
+            && !r.is_finite()
+        {
+            return Err(Error::param(
+                "NanPolicy::Replace",
+                r,
+                "the replacement must be a finite number",
+            ));
+        }
+        let name = self.selector();
+        let (baseline, b) = clean_side(&name, "baseline", self.baseline(), opts)?;
+        let (canary, c) = clean_side(&name, "canary", self.canary(), opts)?;
+        Ok(CleanedPair {
+            baseline,
+            canary,
+            record: CleanRecord {
+                policy: opts.policy,
+                combine: opts.combine,
+                baseline: b,
+                canary: c,
+            },
+        })
     }
-    let name = pair.selector();
-    let (baseline, b) = clean_side(&name, "baseline", pair.baseline(), opts)?;
-    let (canary, c) = clean_side(&name, "canary", pair.canary(), opts)?;
-    Ok(CleanedPair {
-        baseline,
-        canary,
-        record: CleanRecord {
-            policy: opts.policy,
-            combine: opts.combine,
-            baseline: b,
-            canary: c,
-        },
-    })
 }
 
 /// The policy applied to one cell: `Some(value)` to use, `None` to drop.
@@ -383,33 +406,6 @@ fn aggregate(agg: Aggregate, cells: &mut [f64]) -> Option<f64> {
                 Some(if m.is_finite() { m } else { a / 2.0 + b / 2.0 })
             }
         }
-    }
-}
-
-impl MetricPair {
-    /// Cleans both sides for judging: applies the [`NanPolicy`] once to every cell and combines
-    /// the instances as [`CleanOptions`] says (see the [module docs](self) for the exact
-    /// definitions). A side with no usable value is `None` ("no data"), not an error.
-    ///
-    /// # Errors
-    /// [`Error::InvalidSample`] (metric `"<selector> baseline"` / `"... canary"`) for a
-    /// non-finite cell under [`NanPolicy::Fail`] (naming the instance and step), or a
-    /// [`Aggregate::Sum`] that overflows `f64`;
-    /// [`Error::InvalidParameter`] for a non-finite [`NanPolicy::Replace`] value.
-    ///
-    /// # Example
-    /// ```
-    /// use canary_analysis::metrics::{CleanOptions, MetricPair, NanPolicy};
-    /// let p = MetricPair::from_values("rps", vec![1.0, f64::NAN], vec![f64::NAN])?;
-    /// let c = p.clean(&CleanOptions::new().policy(NanPolicy::Replace(0.0)))?;
-    /// assert_eq!(c.baseline().map(|s| s.values()), Some(&[1.0, 0.0][..]));
-    /// assert_eq!(c.record().baseline.replaced, 1);
-    /// let c = p.clean(&CleanOptions::new())?; // remove, pooled
-    /// assert!(c.canary().is_none()); // no data
-    /// # Ok::<(), canary_analysis::Error>(())
-    /// ```
-    pub fn clean(&self, opts: &CleanOptions) -> Result<CleanedPair> {
-        clean_pair(self, opts)
     }
 }
 
