@@ -334,6 +334,29 @@ impl Coordinator {
         Ok(self.admit(now))
     }
 
+    /// The targets of each wave, as index ranges into the ids in start order (a durable host
+    /// that runs each wave as its own workflow partitions the targets with these).
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::orchestrate::{CampaignOptions, Coordinator};
+    /// let ids: Vec<String> = (0..300).map(|i| format!("svc-{i}")).collect();
+    /// let c = Coordinator::new(CampaignOptions::new(), ids)?;
+    /// assert_eq!(c.wave_ranges(), vec![0..3, 3..30, 30..150, 150..300]);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn wave_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        let mut start = 0;
+        self.wave_ends
+            .iter()
+            .map(|&end| {
+                let r = start..end;
+                start = end;
+                r
+            })
+            .collect()
+    }
+
     /// Why the campaign halted, if it did.
     pub fn halted(&self) -> Option<&str> {
         self.halted.as_deref()

@@ -38,7 +38,7 @@
 //! ## Driving the engine
 //! **From a blocking loop**: [`BlockingDriver`] performs every action through the host traits
 //! ([`MetricSource`], [`Deployments`], [`ComplianceChecks`], [`Clock`]), keeps timers in a
-//! queue and sleeps until the next is due. `examples/fleet_campaign.rs` runs a whole simulated
+//! queue and sleeps until the next is due. `examples/fleet_campaign/` runs a whole simulated
 //! fleet that way.
 //!
 //! **From an async runtime**: the engine is plain data and never blocks, so an async host

@@ -34,8 +34,11 @@
 //!
 //! **Host**: calls are instantaneous in simulated time, timers advance the simulated clock;
 //! with `--faults F` each host call (deploy, metrics, compliance, promote, roll back, review)
-//! fails with probability F, half of the faults as errors and half as timeouts. Nobody answers
-//! reviews: a target that needs a human stays in `review`.
+//! fails with probability F, half of the faults as errors and half as timeouts, decided from
+//! the seed and the call's idempotency key alone (`sim::fault`), so that a run in another host
+//! (the Temporal integration, `integrations/temporal`, shares `sim.rs`) meets the same faults on
+//! the same calls whatever the order of the calls. Nobody answers reviews: a target that needs
+//! a human stays in `review`.
 //!
 //! **Campaign**: waves 1%, 10%, 50%, 100%, 250 targets at once, failure budget `B`
 //! (`--failure-budget`, default 0.3: a wave in which more than 30% of the targets are rolled
@@ -62,30 +65,27 @@
 //! found a goal missed, 2 on bad input (flags, an unreadable or malformed targets file; the
 //! message names the line).
 
+mod sim;
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::rc::Rc;
 
-use canary_analysis::confidence::{ConfidenceOptions, SignalKind};
-use canary_analysis::judge::DefaultJudge;
-use canary_analysis::judge::config::{CanaryConfig, Thresholds};
-use canary_analysis::metrics::{MetricPair, read_metric_set_pairs};
 use canary_analysis::orchestrate::*;
-use rand::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::{Value, json};
+use sim::{
+    CONCURRENCY, Fleet, Generated, SimServices, SimTarget, confidence_policy, generated_fleet,
+    mixed_config_json,
+};
 
 const USAGE: &str = "usage: fleet_campaign --targets N --seed S [--faults F] [--json] \
      [--targets-file T.jsonl] [--failure-budget B] [--report-targets R.jsonl] \
      | --targets N --seed S --write-targets-file T.jsonl [--looks K] [--points P]";
 
 const HOUR: Millis = 3_600_000;
-const INTERVAL: Millis = 15 * 60_000;
-const CONCURRENCY: usize = 250;
-const CHECKS: [&str; 3] = ["cve-scan", "change-approved", "license"];
 
 struct Args {
     targets: Option<usize>,
@@ -166,431 +166,13 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(a)
 }
 
-// ---------------------------------------------------------------- the scenario suite's draws
-
-struct G(Xoshiro256PlusPlus);
-
-impl G {
-    fn new(seed: u64) -> G {
-        G(Xoshiro256PlusPlus::seed_from_u64(seed))
-    }
-    fn unif(&mut self) -> f64 {
-        ((self.0.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self, mu: f64, sd: f64) -> f64 {
-        let (u1, u2) = (self.unif(), self.unif());
-        mu + sd * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-    fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
-        median * self.normal(0.0, sigma).exp()
-    }
-    fn poisson(&mut self, lambda: f64) -> f64 {
-        let l = (-lambda).exp();
-        let (mut k, mut p) = (0.0, 1.0);
-        loop {
-            p *= self.unif();
-            if p <= l {
-                return k;
-            }
-            k += 1.0;
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Dist {
-    Normal(f64, f64),
-    LogNormal(f64, f64),
-    Poisson(f64),
-    Zip(f64, f64),
-}
-
-impl Dist {
-    fn draw(self, g: &mut G) -> f64 {
-        match self {
-            Dist::Normal(m, s) => g.normal(m, s),
-            Dist::LogNormal(m, s) => g.lognormal(m, s),
-            Dist::Poisson(l) => g.poisson(l),
-            Dist::Zip(z, l) => {
-                if g.unif() < z {
-                    0.0
-                } else {
-                    g.poisson(l)
-                }
-            }
-        }
-    }
-}
-
-/// The scenario suite's mixed canary: name, distribution, count metric, direction, group.
-const MIXED: [(&str, Dist, bool, &str, &str); 10] = [
-    (
-        "latency_p50",
-        Dist::LogNormal(100.0, 0.15),
-        false,
-        "increase",
-        "Latency",
-    ),
-    (
-        "latency_p99",
-        Dist::LogNormal(300.0, 0.30),
-        false,
-        "increase",
-        "Latency",
-    ),
-    ("cpu", Dist::Normal(50.0, 5.0), false, "increase", "System"),
-    (
-        "memory",
-        Dist::Normal(1000.0, 50.0),
-        false,
-        "increase",
-        "System",
-    ),
-    (
-        "throughput",
-        Dist::Normal(500.0, 25.0),
-        false,
-        "decrease",
-        "Traffic",
-    ),
-    (
-        "gc_pause",
-        Dist::LogNormal(20.0, 0.40),
-        false,
-        "increase",
-        "Latency",
-    ),
-    ("errors", Dist::Poisson(2.0), true, "increase", "Errors"),
-    ("timeouts", Dist::Zip(0.7, 4.0), true, "increase", "Errors"),
-    ("requests", Dist::Poisson(50.0), true, "either", "Traffic"),
-    (
-        "queue_depth",
-        Dist::Normal(30.0, 3.0),
-        false,
-        "either",
-        "System",
-    ),
-];
-
-fn mixed_config_json() -> Value {
-    let metrics: Vec<Value> = MIXED
-        .iter()
-        .map(|(name, _, count, dir, group)| {
-            json!({"name": name, "groups": [group], "analysisConfigurations": {"canary": {
-                "direction": dir, "kind": if *count { "count" } else { "continuous" }}}})
-        })
-        .collect();
-    json!({"name": "fleet-campaign", "judge": {"name": "NetflixACAJudge-v1.0", "judgeConfigurations": {}},
-           "metrics": metrics})
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Truth {
-    Healthy,
-    Location,
-    Spread,
-    Tail,
-    Errors,
-    NonCompliant,
-    ComplianceUnknown,
-}
-
-impl Truth {
-    fn draw(g: &mut G) -> Truth {
-        let u = g.unif();
-        match u {
-            _ if u < 0.025 => Truth::Location,
-            _ if u < 0.050 => Truth::Spread,
-            _ if u < 0.075 => Truth::Tail,
-            _ if u < 0.100 => Truth::Errors,
-            _ if u < 0.140 => Truth::NonCompliant,
-            _ if u < 0.150 => Truth::ComplianceUnknown,
-            _ => Truth::Healthy,
-        }
-    }
-    fn name(self) -> &'static str {
-        match self {
-            Truth::Healthy => "healthy",
-            Truth::Location => "location",
-            Truth::Spread => "spread",
-            Truth::Tail => "tail",
-            Truth::Errors => "errors",
-            Truth::NonCompliant => "non_compliant",
-            Truth::ComplianceUnknown => "compliance_unknown",
-        }
-    }
-    fn parse(s: &str) -> Option<Truth> {
-        [
-            Truth::Healthy,
-            Truth::Location,
-            Truth::Spread,
-            Truth::Tail,
-            Truth::Errors,
-            Truth::NonCompliant,
-            Truth::ComplianceUnknown,
-        ]
-        .into_iter()
-        .find(|t| t.name() == s)
-    }
-    /// Whether promoting would be wrong.
-    fn bad(self) -> bool {
-        !matches!(self, Truth::Healthy | Truth::ComplianceUnknown)
-    }
-}
-
-/// A generated target: its truth, and the seed its data are drawn from.
-#[derive(Clone, Copy)]
-struct Generated {
-    truth: Truth,
-    seed: u64,
-}
-
-impl Generated {
-    fn new(fleet_seed: u64, index: usize) -> Generated {
-        let seed = fleet_seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let mut g = G::new(seed);
-        Generated {
-            truth: Truth::draw(&mut g),
-            seed: g.0.next_u64(),
-        }
-    }
-
-    fn compliance(&self) -> BTreeMap<String, ComplianceStatus> {
-        let mut m: BTreeMap<String, ComplianceStatus> = CHECKS
-            .iter()
-            .map(|c| (c.to_string(), ComplianceStatus::Pass))
-            .collect();
-        let which = CHECKS[(self.seed % 3) as usize].to_string();
-        match self.truth {
-            Truth::NonCompliant => {
-                m.insert(which, ComplianceStatus::Fail);
-            }
-            Truth::ComplianceUnknown => {
-                m.insert(which, ComplianceStatus::Unknown);
-            }
-            _ => {}
-        }
-        m
-    }
-
-    /// The first `n` points per side of every metric.
-    fn pairs(&self, n: usize) -> Pairs {
-        self.raw(n)
-            .into_iter()
-            .map(|(name, control, experiment)| {
-                MetricPair::from_values(name, control, experiment).expect("metric names are set")
-            })
-            .collect()
-    }
-
-    /// The first `n` points per side of every metric: (name, baseline, canary).
-    fn raw(&self, n: usize) -> Vec<(&'static str, Vec<f64>, Vec<f64>)> {
-        let mut g = G::new(self.seed);
-        let p99 = 300.0 * (0.30f64 * 2.326_347_874).exp();
-        MIXED
-            .iter()
-            .enumerate()
-            .map(|(mi, (name, dist, _, _, _))| {
-                let control: Vec<f64> = (0..n).map(|_| dist.draw(&mut g)).collect();
-                let mut experiment: Vec<f64> = (0..n).map(|_| dist.draw(&mut g)).collect();
-                match (self.truth, mi) {
-                    (Truth::Location, 0) => experiment.iter_mut().for_each(|x| *x *= 1.25),
-                    (Truth::Spread, 2) => experiment
-                        .iter_mut()
-                        .for_each(|x| *x = 50.0 + 3.0 * (*x - 50.0)),
-                    (Truth::Tail, 1) => {
-                        for x in experiment.iter_mut() {
-                            if g.unif() < 0.05 {
-                                *x = g.lognormal(2.0 * p99, 0.1);
-                            }
-                        }
-                    }
-                    (Truth::Errors, 6) => experiment = (0..n).map(|_| g.poisson(4.0)).collect(),
-                    _ => {}
-                }
-                (*name, control, experiment)
-            })
-            .collect()
-    }
-}
-
-// ---------------------------------------------------------------- the fleet
-
-enum Data {
-    Generated(Generated, usize),
-    File(Vec<Pairs>),
-}
-
-struct SimTarget {
-    id: String,
-    judge: usize,
-    looks: u32,
-    data: Data,
-    compliance: BTreeMap<String, ComplianceStatus>,
-    truth: Option<Truth>,
-}
-
-struct Fleet {
-    targets: Vec<SimTarget>,
-    judges: Vec<DefaultJudge>,
-    by_id: HashMap<String, usize>,
-    generated: bool,
-}
-
-fn config_of(v: &Value) -> Result<CanaryConfig, String> {
-    CanaryConfig::from_json(&v.to_string()).map_err(|e| e.to_string())
-}
-
-fn judge_of(config: CanaryConfig) -> Result<DefaultJudge, String> {
-    let t = Thresholds::new(95.0, 75.0).map_err(|e| e.to_string())?;
-    DefaultJudge::new(config, t).map_err(|e| e.to_string())
-}
-
-fn generated_fleet(n: usize, seed: u64) -> Result<Fleet, String> {
-    let judge = judge_of(config_of(&mixed_config_json())?)?;
-    let targets: Vec<SimTarget> = (0..n)
-        .map(|i| {
-            let g = Generated::new(seed, i);
-            SimTarget {
-                id: format!("svc-{i:05}"),
-                judge: 0,
-                looks: 4,
-                data: Data::Generated(g, 125),
-                compliance: g.compliance(),
-                truth: Some(g.truth),
-            }
-        })
-        .collect();
-    Ok(Fleet::new(targets, vec![judge], true))
-}
-
-impl Fleet {
-    fn new(targets: Vec<SimTarget>, judges: Vec<DefaultJudge>, generated: bool) -> Fleet {
-        let by_id = targets
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.clone(), i))
-            .collect();
-        Fleet {
-            targets,
-            judges,
-            by_id,
-            generated,
-        }
-    }
-
-    fn read(path: &str) -> Result<Fleet, String> {
-        let file = File::open(path).map_err(|e| format!("{path}: {e}"))?;
-        let mut targets = Vec::new();
-        let mut judges: Vec<DefaultJudge> = Vec::new();
-        let mut configs: HashMap<String, usize> = HashMap::new();
-        let mut seen = std::collections::HashSet::new();
-        for (i, line) in BufReader::new(file).lines().enumerate() {
-            let at = |e: String| format!("{path}: line {}: {e}", i + 1);
-            let line = line.map_err(|e| at(e.to_string()))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let v: Value = serde_json::from_str(&line).map_err(|e| at(e.to_string()))?;
-            let id = v["id"]
-                .as_str()
-                .ok_or_else(|| at("`id` must be a string".into()))?
-                .to_owned();
-            if !seen.insert(id.clone()) {
-                return Err(at(format!("duplicate id `{id}`")));
-            }
-            let config = &v["config"];
-            if !config.is_object() {
-                return Err(at("`config` must be a Kayenta canary config object".into()));
-            }
-            let key = config.to_string();
-            let judge = match configs.get(&key) {
-                Some(&j) => j,
-                None => {
-                    judges.push(judge_of(config_of(config).map_err(at)?).map_err(at)?);
-                    configs.insert(key, judges.len() - 1);
-                    judges.len() - 1
-                }
-            };
-            let intervals = v["intervals"]
-                .as_array()
-                .filter(|a| !a.is_empty())
-                .ok_or_else(|| at("`intervals` must be a non-empty array".into()))?;
-            let data = intervals
-                .iter()
-                .enumerate()
-                .map(|(k, iv)| {
-                    read_metric_set_pairs(&iv.to_string())
-                        .map_err(|e| at(format!("intervals[{k}]: {e}")))
-                })
-                .collect::<Result<Vec<Pairs>, String>>()?;
-            let compliance = match &v["compliance"] {
-                Value::Null => BTreeMap::new(),
-                c => serde_json::from_value(c.clone())
-                    .map_err(|e| at(format!("`compliance`: {e} (values: pass, fail, unknown)")))?,
-            };
-            let truth = v["truth"].as_str().and_then(Truth::parse);
-            targets.push(SimTarget {
-                id,
-                judge,
-                looks: data.len() as u32,
-                data: Data::File(data),
-                compliance,
-                truth,
-            });
-        }
-        if targets.is_empty() {
-            return Err(format!("{path}: no targets"));
-        }
-        Ok(Fleet::new(targets, judges, false))
-    }
-
-    fn pipeline(&self, t: &SimTarget) -> Result<Node, String> {
-        let plan = SequentialPlan::from_config(self.judges[t.judge].config(), 0.01)
-            .map_err(|e| e.to_string())?;
-        let validation = ValidationOptions::new()
-            .looks(t.looks)
-            .interval_ms(INTERVAL)
-            .sequential(Some(plan));
-        let opts = PipelineOptions::new()
-            .compliance_checks(t.compliance.keys().cloned().collect())
-            .validation(validation);
-        Ok(Node::standard(&opts))
-    }
-}
-
-// ---------------------------------------------------------------- the confidence policy
-
-/// The crate's confidence metric with its default policy, except that the risk and track
-/// record signals, which this simulation does not model, weigh nothing (an absent signal counts
-/// as the worst value, so leaving their weights would send every target to review).
-fn confidence_policy() -> ConfidenceOptions {
-    ConfidenceOptions::new()
-        .weight(SignalKind::Risk, 0.0)
-        .weight(SignalKind::TrackRecord, 0.0)
-}
-
-struct SimServices<'a> {
-    fleet: &'a Fleet,
-    policy: ConfidenceOptions,
-}
-
-impl Services for SimServices<'_> {
-    fn validator(&self, target: &str) -> Option<&dyn Validator> {
-        let t = &self.fleet.targets[*self.fleet.by_id.get(target)?];
-        Some(&self.fleet.judges[t.judge])
-    }
-    fn confidence(&self, _target: &str) -> Option<&dyn ConfidenceModel> {
-        Some(&self.policy)
-    }
-}
-
 // ---------------------------------------------------------------- the simulated host
 
+/// The host's bookkeeping: the clock, and the idempotency keys of every call, per target.
 struct Shared<'a> {
     fleet: &'a Fleet,
     faults: f64,
-    rng: G,
+    fault_seed: u64,
     now: Millis,
     calls: HashMap<String, Vec<String>>,
     keys: std::collections::HashSet<String>,
@@ -598,6 +180,7 @@ struct Shared<'a> {
 }
 
 impl Shared<'_> {
+    /// Records the call and decides whether it fails (`sim::fault`, from the key).
     fn call(&mut self, target: &str, key: &ActionKey) -> canary_analysis::Result<()> {
         self.calls
             .entry(target.to_owned())
@@ -606,18 +189,15 @@ impl Shared<'_> {
         if !self.keys.insert(key.0.clone()) {
             self.duplicate_keys += 1;
         }
-        if self.faults > 0.0 && self.rng.unif() < self.faults {
-            let e: Box<dyn std::error::Error + Send + Sync> = if self.rng.unif() < 0.5 {
-                Box::new(std::io::Error::from(std::io::ErrorKind::TimedOut))
-            } else {
-                "simulated host failure".into()
-            };
-            return Err(canary_analysis::Error::Host(e));
+        match sim::fault(self.faults, self.fault_seed, key) {
+            Some(t) => Err(sim::host_error(t)),
+            None => Ok(()),
         }
-        Ok(())
     }
     fn target(&self, id: &str) -> &SimTarget {
-        &self.fleet.targets[self.fleet.by_id[id]]
+        self.fleet
+            .target(id)
+            .expect("the engine names only known targets")
     }
 }
 
@@ -632,16 +212,7 @@ impl MetricSource for Sim<'_, '_> {
     ) -> canary_analysis::Result<Pairs> {
         self.0.borrow_mut().call(target, key)?;
         let s = self.0.borrow();
-        let t = s.target(target);
-        let look = window.look as usize;
-        Ok(match &t.data {
-            Data::Generated(g, per_look) => g.pairs(per_look * look),
-            Data::File(looks) => looks
-                .get(look - 1)
-                .or(looks.last())
-                .cloned()
-                .unwrap_or_default(),
-        })
+        Ok(s.fleet.metrics(s.target(target), window.look))
     }
 }
 
@@ -673,11 +244,7 @@ impl ComplianceChecks for Sim<'_, '_> {
     ) -> canary_analysis::Result<BTreeMap<String, ComplianceStatus>> {
         self.0.borrow_mut().call(target, key)?;
         let s = self.0.borrow();
-        let t = s.target(target);
-        Ok(checks
-            .iter()
-            .filter_map(|c| t.compliance.get(c).map(|v| (c.clone(), *v)))
-            .collect())
+        Ok(s.fleet.compliance_of(s.target(target), checks))
     }
 }
 
@@ -752,7 +319,7 @@ fn run(args: &Args) -> Result<bool, String> {
     let shared = RefCell::new(Shared {
         fleet: &fleet,
         faults: args.faults,
-        rng: G::new(args.seed.unwrap_or(0) ^ 0xFA17),
+        fault_seed: args.seed.unwrap_or(0) ^ 0xFA17,
         now: 0,
         calls: HashMap::new(),
         keys: Default::default(),
