@@ -21,7 +21,10 @@ pub(crate) const COMPARE_HELP: &str = "\
 Inputs (--old and --new, each a directory or a file):
   a directory    criterion results (a copy of target/criterion): every <id>/<baseline>/sample.json
                  below it; a benchmark with one saved baseline needs no flag, --baseline NAME (or
-                 --old-baseline / --new-baseline) picks one where there are several
+                 --old-baseline / --new-baseline) picks one where there are several; a list
+                 A,B,C takes several runs (interleaved rounds) and compares one value per run,
+                 its median: on a machine whose speed varies between processes the run, not the
+                 sample, is the unit (scripts/bench-compare.sh)
   *.json file    Google Benchmark --benchmark_out JSON (repetitions; aggregates skipped), or one
                  criterion sample.json
   other file     `go test -bench` output (benchstat's input, e.g. -count=20)
@@ -30,7 +33,8 @@ Per benchmark: change = Hodges-Lehmann ratio new/old on log times with its 95% i
 p = two-sided Mann-Whitney U; p adj = Holm across the suite (--correction bh for
 Benjamini-Hochberg). Verdict `slower` (a regression) = adj p <= alpha AND the whole interval
 above 1 + margin; `faster` symmetric; `too few samples` when even complete separation could not
-reach alpha / m, with the samples a side that would be needed.
+reach alpha / m, with the samples a side that would be needed. --drop-disturbed G leaves out,
+per side, values more than G slower than that side's median (runs slowed by other tenants).
 
 Exit status:
   0  no regression beyond the margin
@@ -63,20 +67,26 @@ pub(crate) struct CompareArgs {
     /// Multiplicity correction across the suite.
     #[arg(long, value_enum, default_value_t = CorrectionArg::Holm)]
     correction: CorrectionArg,
+    /// Leave out, on each side, values more than this fraction slower than the side's median
+    /// (runs disturbed by other tenants of the machine; see the bench module docs). Off by
+    /// default.
+    #[arg(long, value_name = "FRACTION")]
+    drop_disturbed: Option<f64>,
     /// Print the comparison as JSON instead of the table.
     #[arg(long)]
     json: bool,
     /// Also write a self-contained HTML report (table and per-benchmark ECDFs) to this file.
     #[arg(long, value_name = "OUT")]
     html: Option<PathBuf>,
-    /// The criterion baseline to read on both sides (where a benchmark has several).
-    #[arg(long, value_name = "NAME")]
+    /// The criterion baseline to read on both sides (where a benchmark has several); a
+    /// comma-separated list compares one value (the median) per listed run.
+    #[arg(long, value_name = "NAME[,NAME...]")]
     baseline: Option<String>,
-    /// The criterion baseline of --old (overrides --baseline).
-    #[arg(long, value_name = "NAME")]
+    /// The criterion baseline(s) of --old (overrides --baseline).
+    #[arg(long, value_name = "NAME[,NAME...]")]
     old_baseline: Option<String>,
-    /// The criterion baseline of --new (overrides --baseline).
-    #[arg(long, value_name = "NAME")]
+    /// The criterion baseline(s) of --new (overrides --baseline).
+    #[arg(long, value_name = "NAME[,NAME...]")]
     new_baseline: Option<String>,
 }
 
@@ -94,6 +104,7 @@ pub(crate) fn run(args: &CompareArgs) -> Result<ExitCode, Failure> {
     let opts = CompareOptions::new()
         .margin(args.margin)
         .alpha(args.alpha)
+        .drop_disturbed(args.drop_disturbed)
         .correction(match args.correction {
             CorrectionArg::Holm => Correction::Holm,
             CorrectionArg::Bh => Correction::BenjaminiHochberg,
@@ -215,15 +226,24 @@ fn load_criterion_dir(
             root.display()
         )));
     }
-    let mut picked = Vec::new();
+    let names: Option<Vec<&str>> = baseline.map(|b| b.split(',').map(str::trim).collect());
+    if let Some(n) = &names
+        && n.iter().any(|x| x.is_empty())
+    {
+        return Err(Failure(format!(
+            "--baseline `{}`: an empty name in the list",
+            baseline.unwrap_or_default()
+        )));
+    }
+    let mut picked: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
     for (bench_dir, baselines) in &found {
         let rel = bench_dir.strip_prefix(root).unwrap_or(bench_dir);
-        let sample = match baseline {
-            Some(name) => match baselines.get(name) {
-                Some(p) => p,
-                None => continue,
-            },
-            None if baselines.len() == 1 => baselines.values().next().expect("one"),
+        let samples: Vec<PathBuf> = match &names {
+            Some(names) => names
+                .iter()
+                .filter_map(|n| baselines.get(*n).cloned())
+                .collect(),
+            None if baselines.len() == 1 => baselines.values().cloned().collect(),
             None => {
                 return Err(Failure(format!(
                     "{}: benchmark `{}` has several saved baselines ({}); pick one with \
@@ -234,7 +254,9 @@ fn load_criterion_dir(
                 )));
             }
         };
-        picked.push((rel.to_path_buf(), sample.clone()));
+        if !samples.is_empty() {
+            picked.push((rel.to_path_buf(), samples));
+        }
     }
     if picked.is_empty() {
         let all: std::collections::BTreeSet<&String> =
@@ -246,16 +268,25 @@ fn load_criterion_dir(
             all.into_iter().cloned().collect::<Vec<_>>().join(", ")
         )));
     }
+    let several = names.as_ref().is_some_and(|n| n.len() > 1);
     let mut out = Vec::with_capacity(picked.len());
-    for (rel, sample) in picked {
-        let name = criterion_name(&rel, &sample, limits)?;
-        let text = read_limited(&sample, limits)?;
-        out.push(read_sample_json(
-            &sample.display().to_string(),
-            &name,
-            &text,
-            limits,
-        )?);
+    for (rel, samples) in picked {
+        let name = criterion_name(&rel, &samples[0], limits)?;
+        let mut runs = Vec::with_capacity(samples.len());
+        for sample in &samples {
+            let text = read_limited(sample, limits)?;
+            runs.push(read_sample_json(
+                &sample.display().to_string(),
+                &name,
+                &text,
+                limits,
+            )?);
+        }
+        if several {
+            out.push(Samples::per_run(name, &runs)?);
+        } else {
+            out.extend(runs);
+        }
     }
     Ok(out)
 }

@@ -231,6 +231,94 @@ fn criterion_directories_and_baselines() {
 }
 
 #[test]
+fn several_runs_a_side_compare_one_median_per_run() {
+    // Six interleaved runs a side; old at 100 ns, new at 110 ns, one new run disturbed (+60%).
+    let mut runs: Vec<(String, f64)> = Vec::new();
+    for k in 1..=6 {
+        runs.push((format!("old-{k}"), 100.0 + k as f64 * 0.3));
+        let t = if k == 3 {
+            176.0
+        } else {
+            110.0 + k as f64 * 0.3
+        };
+        runs.push((format!("new-{k}"), t));
+    }
+    let refs: Vec<(&str, f64)> = runs.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+    let dir = criterion_dir("runs", &refs);
+    let p = dir.to_str().unwrap();
+    let list = |side: &str| {
+        (1..=6)
+            .map(|k| format!("{side}-{k}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let (old, new) = (list("old"), list("new"));
+    let args = [
+        "compare",
+        "--old",
+        p,
+        "--new",
+        p,
+        "--old-baseline",
+        &old,
+        "--new-baseline",
+        &new,
+        "--json",
+    ];
+    let out = canary(&args, None);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let b = &v["benchmarks"][0];
+    // One value per run, not the 20 samples of each.
+    assert_eq!(
+        (b["n_old"].as_u64(), b["n_new"].as_u64()),
+        (Some(6), Some(6))
+    );
+    assert_eq!(b["verdict"], "slower");
+    let mut with_drop = args.to_vec();
+    with_drop.extend(["--drop-disturbed", "0.10"]);
+    let out = canary(&with_drop, None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let b = &v["benchmarks"][0];
+    assert_eq!(
+        (b["dropped_old"].as_u64(), b["dropped_new"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(b["n_new"].as_u64(), Some(5));
+    // A/A over runs: old against old, the table notes nothing left out.
+    let out = canary(
+        &[
+            "compare",
+            "--old",
+            p,
+            "--new",
+            p,
+            "--old-baseline",
+            &old,
+            "--new-baseline",
+            &old,
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = canary(
+        &[
+            "compare",
+            "--old",
+            p,
+            "--new",
+            p,
+            "--baseline",
+            "old-1,,old-2",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("empty name"), "{}", stderr(&out));
+}
+
+#[test]
 fn bad_input_exits_2_naming_the_file() {
     let good = temp_file("ok.txt", &go_text(100.0, 50_000.0, 5));
     let bad = temp_file("bad.txt", "BenchmarkX-2 10 abc ns/op\n");

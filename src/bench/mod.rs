@@ -51,6 +51,17 @@
 //! Samples are compared as they are: no outlier removal (criterion's Tukey fences or
 //! benchstat's none), since rank statistics are robust to a few outliers already.
 //!
+//! # Runs, not samples, on a noisy machine
+//! The test treats the samples of a side as independent draws. Within one process they are
+//! not, where the machine's speed drifts or jumps between processes (a shared VM, a laptop,
+//! a CI runner): on the 2-core development VM the medians of one benchmark in back-to-back
+//! processes differed by up to 60%, in bursts lasting seconds, while the samples within a
+//! process agreed to about 1%. Two runs taken one after the other then differ by more than any
+//! margin, and the test rightly reports that difference: it is real, between the two
+//! processes, but it is not the builds'. The remedy is to interleave several runs of each build
+//! (old, new, new, old, ...; `scripts/bench-compare.sh`) and compare one value per run,
+//! [`Samples::per_run`] (`canary compare --old-baseline a,b,c --new-baseline d,e,f`).
+//!
 //! # Example
 //! ```
 //! use canary_analysis::bench::{compare, CompareOptions, Samples, Verdict};
@@ -120,6 +131,46 @@ impl Samples {
             ));
         }
         Ok(Samples { name, times_ns })
+    }
+
+    /// One observation per run: the median per-iteration time of each of `runs` (several runs
+    /// of the same benchmark, such as interleaved rounds of old and new builds, each a fresh
+    /// process). On a machine whose speed varies from process to process the samples of one run
+    /// are not independent draws (they share the process's speed), so the run, not the sample,
+    /// is the unit of repetition (Kalibera & Jones, "Rigorous benchmarking in reasonable
+    /// time", ISMM 2013); the median keeps a run's own outliers from moving its value.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSample`] (naming the benchmark) if `runs` is empty.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::bench::Samples;
+    /// let r1 = Samples::new("sort", vec![100.0, 101.0, 180.0])?;
+    /// let r2 = Samples::new("sort", vec![110.0, 111.0, 109.0, 112.0])?;
+    /// let s = Samples::per_run("sort", &[r1, r2])?;
+    /// assert_eq!(s.times_ns(), &[101.0, 110.5]);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn per_run(name: impl Into<String>, runs: &[Samples]) -> Result<Self> {
+        let name = name.into();
+        if runs.is_empty() {
+            return Err(Error::sample(&name, "no runs to take medians of"));
+        }
+        let medians = runs
+            .iter()
+            .map(|r| {
+                let mut v = r.times_ns.clone();
+                v.sort_unstable_by(f64::total_cmp);
+                let k = v.len() / 2;
+                if v.len() % 2 == 1 {
+                    v[k]
+                } else {
+                    v[k - 1] + (v[k] - v[k - 1]) / 2.0
+                }
+            })
+            .collect();
+        Samples::new(name, medians)
     }
 
     /// The benchmark's name.
@@ -306,6 +357,8 @@ pub struct CompareOptions {
     alpha: f64,
     confidence: f64,
     correction: Correction,
+    #[serde(default)]
+    disturbed: Option<f64>,
 }
 
 impl Default for CompareOptions {
@@ -315,6 +368,7 @@ impl Default for CompareOptions {
             alpha: 0.05,
             confidence: 0.95,
             correction: Correction::Holm,
+            disturbed: None,
         }
     }
 }
@@ -352,6 +406,40 @@ impl CompareOptions {
     pub fn correction(mut self, correction: Correction) -> Self {
         self.correction = correction;
         self
+    }
+    /// Leave out, on each side, the values more than `g` slower than that side's median
+    /// (`t > (1 + g) * median`) before the tests: runs disturbed by the machine, for
+    /// per-run values ([`Samples::per_run`]) on a machine where other tenants slow whole
+    /// processes down. Default `None`: every value counts.
+    ///
+    /// Interference only ever slows a run down, so the rule is one-sided, and it is applied to
+    /// each side against its own median, so a real change of the whole distribution moves the
+    /// median with it and is not left out; the counts left out are reported
+    /// ([`BenchmarkComparison::dropped_old`], [`BenchmarkComparison::dropped_new`]). What it
+    /// cannot tell from interference is a real regression that slows only some runs by more
+    /// than `g` (a bimodal change): compare without it when that matters. At least half of
+    /// each side (the median and below) is always kept. On the development VM about a quarter
+    /// of 0.5-second processes ran 10-90% slower than the rest; with `g = 0.10` the A/A
+    /// simulation (`examples/bench_compare_simulation.rs`) finds a 5% slowdown in 20 runs a
+    /// side where, with every run kept, the disturbed runs hide it.
+    ///
+    /// # Example
+    /// ```
+    /// use canary_analysis::bench::{compare, CompareOptions, Samples};
+    /// let old = Samples::new("b", vec![100.0, 101.0, 99.0, 100.5, 160.0])?;
+    /// let new = Samples::new("b", vec![105.0, 104.5, 106.0, 105.5, 190.0])?;
+    /// let s = compare(&[old], &[new], &CompareOptions::new().drop_disturbed(Some(0.10)))?;
+    /// assert_eq!((s.benchmarks[0].dropped_old, s.benchmarks[0].dropped_new), (1, 1));
+    /// assert_eq!(s.benchmarks[0].n_old, 4);
+    /// # Ok::<(), canary_analysis::Error>(())
+    /// ```
+    pub fn drop_disturbed(mut self, g: Option<f64>) -> Self {
+        self.disturbed = g;
+        self
+    }
+    /// The disturbed-run threshold, if set.
+    pub fn get_drop_disturbed(&self) -> Option<f64> {
+        self.disturbed
     }
     /// The margin.
     pub fn get_margin(&self) -> f64 {
@@ -412,10 +500,16 @@ impl Verdict {
 pub struct BenchmarkComparison {
     /// The benchmark's name.
     pub name: String,
-    /// Number of old samples.
+    /// Number of old samples compared (after [`CompareOptions::drop_disturbed`]).
     pub n_old: usize,
-    /// Number of new samples.
+    /// Number of new samples compared.
     pub n_new: usize,
+    /// Old values left out as disturbed ([`CompareOptions::drop_disturbed`]; 0 without it).
+    #[serde(default)]
+    pub dropped_old: usize,
+    /// New values left out as disturbed.
+    #[serde(default)]
+    pub dropped_new: usize,
     /// Median of the old times, ns.
     pub old_median_ns: f64,
     /// Median of the new times, ns.
@@ -579,6 +673,11 @@ pub fn compare(old: &[Samples], new: &[Samples], opts: &CompareOptions) -> Resul
             "must lie strictly between 0 and 1",
         ));
     }
+    if let Some(g) = opts.disturbed
+        && !(g.is_finite() && g >= 0.0)
+    {
+        return Err(Error::param("drop_disturbed", g, "must be finite and >= 0"));
+    }
     let index = |side: &str, s: &[Samples]| -> Result<HashMap<String, usize>> {
         let mut m = HashMap::with_capacity(s.len());
         for (i, b) in s.iter().enumerate() {
@@ -620,10 +719,12 @@ pub fn compare(old: &[Samples], new: &[Samples], opts: &CompareOptions) -> Resul
     let mw_opts = MannWhitneyOptions::new();
     let mut rows = Vec::with_capacity(m);
     for (o, n) in &pairs {
-        let lo: Vec<f64> = o.times_ns.iter().map(|t| t.ln()).collect();
-        let ln: Vec<f64> = n.times_ns.iter().map(|t| t.ln()).collect();
+        let (ot, dropped_old) = undisturbed(&o.times_ns, opts.disturbed);
+        let (nt, dropped_new) = undisturbed(&n.times_ns, opts.disturbed);
+        let lo: Vec<f64> = ot.iter().map(|t| t.ln()).collect();
+        let ln: Vec<f64> = nt.iter().map(|t| t.ln()).collect();
         // The test on the times themselves: `ln` could merge two distinct close times.
-        let (p_value, method) = match mann_whitney(&o.times_ns, &n.times_ns, &mw_opts) {
+        let (p_value, method) = match mann_whitney(&ot, &nt, &mw_opts) {
             Ok(r) => (r.p_value, Some(r.method)),
             Err(Error::Degenerate { .. }) => (1.0, None),
             Err(e) => return Err(e),
@@ -637,15 +738,17 @@ pub fn compare(old: &[Samples], new: &[Samples], opts: &CompareOptions) -> Resul
             }
             Err(e) => return Err(e),
         };
-        let mut so = o.times_ns.clone();
+        let mut so = ot.clone();
         so.sort_unstable_by(f64::total_cmp);
-        let mut sn = n.times_ns.clone();
+        let mut sn = nt.clone();
         sn.sort_unstable_by(f64::total_cmp);
-        let too_few = min_two_sided_p(o.times_ns.len(), n.times_ns.len()) > level;
+        let too_few = min_two_sided_p(ot.len(), nt.len()) > level;
         rows.push(BenchmarkComparison {
             name: o.name.clone(),
-            n_old: o.times_ns.len(),
-            n_new: n.times_ns.len(),
+            n_old: ot.len(),
+            n_new: nt.len(),
+            dropped_old,
+            dropped_new,
             old_median_ns: median(&so),
             new_median_ns: median(&sn),
             ratio,
@@ -693,9 +796,70 @@ pub fn compare(old: &[Samples], new: &[Samples], opts: &CompareOptions) -> Resul
     })
 }
 
+/// The values not more than `g` above their median (all of them without `g`), and how many
+/// were left out.
+fn undisturbed(t: &[f64], g: Option<f64>) -> (Vec<f64>, usize) {
+    let Some(g) = g else {
+        return (t.to_vec(), 0);
+    };
+    let mut s = t.to_vec();
+    s.sort_unstable_by(f64::total_cmp);
+    let limit = median(&s) * (1.0 + g);
+    let kept: Vec<f64> = t.iter().copied().filter(|&x| x <= limit).collect();
+    let dropped = t.len() - kept.len();
+    (kept, dropped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn disturbed_values_are_left_out_per_side_against_its_own_median() {
+        // A real 30% regression of every run moves the new median with it: nothing dropped.
+        let old: Vec<f64> = (0..20).map(|i| 100.0 + i as f64 * 0.2).collect();
+        let new: Vec<f64> = old.iter().map(|t| t * 1.3).collect();
+        let opts = CompareOptions::new().drop_disturbed(Some(0.10));
+        let s = compare(
+            &[Samples::new("b", old.clone()).unwrap()],
+            &[Samples::new("b", new).unwrap()],
+            &opts,
+        )
+        .unwrap();
+        let b = &s.benchmarks[0];
+        assert_eq!((b.dropped_old, b.dropped_new), (0, 0));
+        assert_eq!(b.verdict, Verdict::Slower);
+        // Disturbed runs (50% slower) on the new side only are left out: no regression.
+        let mut dist = old.clone();
+        for t in dist.iter_mut().take(6) {
+            *t *= 1.5;
+        }
+        let s = compare(
+            &[Samples::new("b", old.clone()).unwrap()],
+            &[Samples::new("b", dist.clone()).unwrap()],
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(s.benchmarks[0].dropped_new, 6);
+        assert_eq!(s.benchmarks[0].verdict, Verdict::NoChange);
+        // Without the option they count, and the comparison sees the slower runs.
+        let s = compare(
+            &[Samples::new("b", old).unwrap()],
+            &[Samples::new("b", dist).unwrap()],
+            &CompareOptions::new(),
+        )
+        .unwrap();
+        assert_eq!(s.benchmarks[0].dropped_new, 0);
+        assert_eq!(s.benchmarks[0].n_new, 20);
+        assert!(
+            compare(
+                &[Samples::new("b", vec![1.0]).unwrap()],
+                &[Samples::new("b", vec![1.0]).unwrap()],
+                &CompareOptions::new().drop_disturbed(Some(-1.0))
+            )
+            .is_err()
+        );
+    }
 
     #[test]
     fn samples_needed_matches_complete_separation() {

@@ -127,6 +127,17 @@ pub fn render_table(suite: &SuiteComparison) -> String {
         suite.correction,
         suite.alpha
     );
+    let (d_old, d_new) = suite
+        .benchmarks
+        .iter()
+        .fold((0, 0), |(a, b), r| (a + r.dropped_old, b + r.dropped_new));
+    if d_old + d_new > 0 {
+        let _ = writeln!(
+            out,
+            "left out as disturbed (more than the threshold slower than their side's median): \
+             {d_old} old and {d_new} new values"
+        );
+    }
     for name in &suite.only_old {
         let _ = writeln!(out, "only in old: {name}");
     }
