@@ -813,7 +813,7 @@ impl CanaryConfig {
     pub fn from_json(json: &str) -> Result<CanaryConfig> {
         let raw: RawConfig = serde_json::from_str(json).map_err(|e| Error::Parse {
             format: "kayenta canary config",
-            location: crate::Location::LineColumn {
+            location: crate::error::Location::LineColumn {
                 line: e.line(),
                 column: e.column(),
             },

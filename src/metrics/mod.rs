@@ -32,6 +32,7 @@ mod json;
 pub mod kayenta;
 pub mod ndarray;
 mod prom_fast;
+mod prom_series;
 pub mod prometheus;
 mod sample;
 pub mod series;

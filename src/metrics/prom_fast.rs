@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use super::json::{POW10, parse_float};
-use super::prometheus::{MAX_ABS_MILLIS, PromSeries};
+use super::prom_series::{MAX_ABS_MILLIS, PromSeries};
 
 struct Scanner<'a> {
     s: &'a str,

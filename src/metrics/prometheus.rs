@@ -65,16 +65,8 @@ use crate::error::{Error, Location, Result, quote};
 
 const FORMAT: &str = "prometheus";
 
-/// One series of a `query_range` matrix, as returned by Prometheus.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PromSeries {
-    /// The series labels (`__name__` included when present).
-    pub labels: BTreeMap<String, String>,
-    /// Sample times, milliseconds since the Unix epoch, strictly increasing.
-    pub timestamps_millis: Vec<i64>,
-    /// Sample values (NaN and infinities as sent).
-    pub values: Vec<f64>,
-}
+use super::prom_series::MAX_ABS_MILLIS;
+pub use super::prom_series::PromSeries;
 
 /// How [`read_query_range`] pairs and aligns series (jiff-style builder; validated when used).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -759,9 +751,6 @@ impl<'de> DeserializeSeed<'de> for PointsSeed<'_> {
         d.deserialize_seq(self)
     }
 }
-
-/// Largest timestamp magnitude accepted, in ms (year ~287,000: integer-exact as f64).
-pub(crate) const MAX_ABS_MILLIS: f64 = 9.0e15;
 
 impl<'de> Visitor<'de> for PointsSeed<'_> {
     type Value = (Vec<i64>, Vec<f64>);
