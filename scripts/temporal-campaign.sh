@@ -130,8 +130,12 @@ if [ "$rc" != 0 ]; then
     exit 1
 fi
 seconds=$(python3 -c "import time,sys; print(round(time.time() - float(sys.argv[1]), 1))" "$started")
-say "campaign settled in $seconds s; history of one target workflow: $(
-    "$temporal" workflow show --address "127.0.0.1:$port" -w "campaign-$seed-svc-00000" -o json 2>/dev/null | wc -c) bytes of JSON"
+say "campaign settled in $seconds s"
+history() { # workflow id -> "E events, B bytes of JSON"
+    "$temporal" workflow show --address "127.0.0.1:$port" -w "$1" -o json >"$work/history.json" 2>/dev/null || true
+    echo "$(grep -c '"eventId"' "$work/history.json") events, $(wc -c <"$work/history.json") bytes of JSON"
+}
+say "histories: campaign $(history "campaign-$seed"); last wave $(history "campaign-$seed-wave-4"); target svc-00000 $(history "campaign-$seed-svc-00000")"
 rc=0
 "$bin" report --result "$work/result.json" --expect "$work/in_process.jsonl" --record "$record" \
     --worker-restarts "$restarts" --seconds "$seconds" >"$work/report.json" || rc=$?

@@ -135,18 +135,25 @@ async fn campaign(flags: &Flags) -> Res<()> {
     if !(time_scale > 0.0 && time_scale <= 1.0) {
         return Err("--time-scale must lie in (0, 1]".into());
     }
-    let targets = fleet
-        .targets
-        .iter()
-        .map(|t| {
-            Ok(TargetSpec {
-                id: t.id.clone(),
-                pipeline: fleet.pipeline_options(t)?,
-            })
-        })
-        .collect::<Res<Vec<_>>>()?;
+    let mut pipelines: Vec<canary_analysis::orchestrate::PipelineOptions> = Vec::new();
+    let mut targets = Vec::with_capacity(fleet.targets.len());
+    for t in &fleet.targets {
+        let p = fleet.pipeline_options(t)?;
+        let k = match pipelines.iter().position(|q| *q == p) {
+            Some(k) => k,
+            None => {
+                pipelines.push(p);
+                pipelines.len() - 1
+            }
+        };
+        targets.push(TargetSpec {
+            id: t.id.clone(),
+            pipeline: k,
+        });
+    }
     let input = CampaignInput {
         targets,
+        pipelines,
         judge: JudgeSpec {
             config: sim::mixed_config_json(),
             pass: 95.0,

@@ -44,15 +44,18 @@ pub struct JudgeSpec {
 pub struct TargetSpec {
     /// Target id (also in its workflow id and its action keys).
     pub id: String,
-    /// Its standard pipeline's options.
-    pub pipeline: PipelineOptions,
+    /// Index of its standard pipeline's options in the campaign's (or wave's) `pipelines`:
+    /// targets share a handful of pipelines, so the campaign's input stays small.
+    pub pipeline: usize,
 }
 
 /// The input of a target workflow.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetInput {
-    /// The target.
-    pub target: TargetSpec,
+    /// Target id.
+    pub id: String,
+    /// Its standard pipeline's options.
+    pub pipeline: PipelineOptions,
     /// The judge.
     pub judge: JudgeSpec,
     /// Real seconds per simulated second for durable timers (e.g. 1/3600: a 15-minute bake
@@ -89,6 +92,8 @@ pub struct WaveInput {
     pub wave: usize,
     /// The wave's targets, in start order.
     pub targets: Vec<TargetSpec>,
+    /// The distinct pipelines the targets name.
+    pub pipelines: Vec<PipelineOptions>,
     /// The judge.
     pub judge: JudgeSpec,
     /// Targets running at once.
@@ -115,6 +120,8 @@ pub struct WaveResult {
 pub struct CampaignInput {
     /// Targets, in start order.
     pub targets: Vec<TargetSpec>,
+    /// The distinct pipelines the targets name.
+    pub pipelines: Vec<PipelineOptions>,
     /// The judge.
     pub judge: JudgeSpec,
     /// Waves, concurrency, failure budget.
@@ -199,8 +206,8 @@ impl TargetWorkflow {
         input: TargetInput,
     ) -> WorkflowResult<TargetResult> {
         let services = WfServices::new(&input.judge).map_err(failure)?;
-        let id = input.target.id.clone();
-        let mut target = Target::new(&id, Node::standard(&input.target.pipeline));
+        let id = input.id.clone();
+        let mut target = Target::new(&id, Node::standard(&input.pipeline));
         let mut now: Millis = 0;
         let mut queue: VecDeque<Action> = target
             .handle(&Event::start(&id, now), &services)
@@ -328,8 +335,14 @@ impl WaveWorkflow {
         loop {
             for id in start.drain(..) {
                 let spec = by_id[id.as_str()];
+                let pipeline = input
+                    .pipelines
+                    .get(spec.pipeline)
+                    .cloned()
+                    .ok_or_else(|| failure(format!("{id}: no pipeline {}", spec.pipeline)))?;
                 let child = TargetInput {
-                    target: spec.clone(),
+                    id: id.clone(),
+                    pipeline,
                     judge: input.judge.clone(),
                     time_scale: input.time_scale,
                     parent: Some(me.clone()),
@@ -396,6 +409,7 @@ impl CampaignWorkflow {
             let wave = WaveInput {
                 wave: w + 1,
                 targets: input.targets[range.clone()].to_vec(),
+                pipelines: input.pipelines.clone(),
                 judge: input.judge.clone(),
                 concurrency: input.options.get_concurrency(),
                 failure_budget: input.options.get_failure_budget(),
