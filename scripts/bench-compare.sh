@@ -11,7 +11,10 @@
 # processes (as the 2-core CI and development VMs do, by up to 60% for seconds at a time) makes
 # two back-to-back runs differ by more than any margin; interleaving puts the jumps on both sides
 # alike, and one value per run makes the test count runs, not samples, as the unit (see the
-# `bench` module docs). Results go to a fresh CRITERION_HOME so stale results are never compared.
+# `bench` module docs). Suite-wide alpha 0.01 rather than the default 0.05: Holm bounds the
+# chance of any false regression in an A/A suite by alpha, and a CI gate should fail on its
+# own noise at most once in a hundred runs. Results go to a fresh CRITERION_HOME so stale
+# results are never compared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -39,6 +42,7 @@ target="${CARGO_TARGET_DIR:-target}"
 rc=0
 "$target/release/canary" compare --old "$home" --new "$home" \
     --old-baseline "$(join "${old[@]}")" --new-baseline "$(join "${new[@]}")" \
-    --margin "${BENCH_COMPARE_MARGIN:-0.02}" --drop-disturbed 0.10 --html "$home/report.html" || rc=$?
+    --margin "${BENCH_COMPARE_MARGIN:-0.02}" --alpha "${BENCH_COMPARE_ALPHA:-0.01}" \
+    --drop-disturbed 0.10 --html "$home/report.html" || rc=$?
 echo "report: $home/report.html (exit $rc)"
 exit "$rc"
