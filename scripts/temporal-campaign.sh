@@ -10,7 +10,8 @@
 #    actions have been executed, starts it again, and waits for the campaign to settle.
 # 4. Runs `fleet_campaign` in process on the same fleet and seed, and `canary-temporal report`
 #    compares: every target terminal or in review, the same final state per target as in
-#    process (and the same host calls, key by key, in order), no action executed twice.
+#    process (and the same host calls, key by key, in order), no key reused for another action
+#    (executing an action is claiming its key, so Temporal's redeliveries execute nothing).
 # 5. Rejects one target waiting in review by a signal (`canary-temporal decide`) and checks
 #    that it rolls back.
 #
@@ -85,7 +86,7 @@ say "in process: $(cat "$work/in_process.json") ($expected_calls host calls)"
 
 common=(--address "127.0.0.1:$port" --task-queue canary-campaign --targets "$targets" --seed "$seed")
 record="$work/record"
-mkdir -p "$record"
+mkdir -p "$record/keys"
 start_worker() {
     "$bin" worker "${common[@]}" --faults "$faults" --record "$record" >>"$work/worker-$1.log" 2>&1 &
     echo $!
@@ -104,8 +105,8 @@ pids+=("$campaign")
 restarts=0
 last=0
 while kill -0 "$campaign" 2>/dev/null; do
-    done_calls=0
-    [ -f "$record/executed.log" ] && done_calls=$(wc -l <"$record/executed.log")
+    # One claim file per executed host action (dot files are claims being written).
+    done_calls=$(find "$record/keys" -maxdepth 1 -type f ! -name '.*' 2>/dev/null | wc -l)
     if [ "$restarts" = 0 ] && [ "$done_calls" -ge $((expected_calls / 3)) ]; then
         kill -9 "$w1"
         say "killed worker $w1 (SIGKILL) after $done_calls of $expected_calls host calls"

@@ -162,12 +162,7 @@ impl Samples {
             .map(|r| {
                 let mut v = r.times_ns.clone();
                 v.sort_unstable_by(f64::total_cmp);
-                let k = v.len() / 2;
-                if v.len() % 2 == 1 {
-                    v[k]
-                } else {
-                    v[k - 1] + (v[k] - v[k - 1]) / 2.0
-                }
+                median(&v)
             })
             .collect();
         Samples::new(name, medians)

@@ -7,20 +7,21 @@
 //!
 //! Temporal runs an activity at least once: a worker killed after doing the work but before
 //! reporting it gets the activity retried elsewhere. What keeps a host action from being
-//! executed twice is the key: the host claims each key once (`create_new` of a file named after
-//! it, the file system's atomic "insert if absent", as a database's unique constraint would be),
-//! and only the delivery that claims it executes. A later delivery of the same key is
-//! answered without executing anything (the simulated host's answers are pure functions of
-//! the action, so it answers the same). The record directory keeps:
-//! - `keys/<key>`: the claimed keys, each with the action it was claimed for;
-//! - `executed.log`: one line per executed action, `<key>`, in execution order;
+//! executed twice is the key: executing an action *is* claiming its key, in one atomic step
+//! (the claim file, holding the key and the action, is written aside and hard-linked into
+//! place, which fails if the key is already claimed: the file-system form of a database's
+//! unique constraint, taken in the same transaction as the effect). A later delivery of the same
+//! key executes nothing and is answered from the same pure function of the action. The record
+//! directory keeps:
+//! - `keys/<key>`: one file per executed action, `{"key", "target", "action"}`;
 //! - `redelivered.log`: one line per delivery of an already executed key (Temporal's retries);
-//! - `conflicts.log`: one line per key delivered for a different action than it was claimed
+//! - `conflicts.log`: one line per key delivered for a different action than it was executed
 //!   for (an engine that reused a key; never expected).
 
-use std::fs::{self, OpenOptions};
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use canary_analysis::orchestrate::{Action, ActionKind, EventKind, timed_out};
@@ -64,7 +65,7 @@ impl SimHost {
         f.sync_data()
     }
 
-    /// Claims the action's key, executes the action on the first delivery only, answers it.
+    /// Executes the action (claims its key) on the first delivery only, and answers it.
     fn deliver(&self, a: &Action) -> io::Result<Option<EventKind>> {
         let file_name: String = a
             .key
@@ -78,15 +79,21 @@ impl SimHost {
                 }
             })
             .collect();
-        let path = self.record.join("keys").join(file_name);
-        let what = serde_json::to_string(&(&a.target, &a.kind)).map_err(io::Error::other)?;
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut f) => {
-                f.write_all(what.as_bytes())?;
-                f.sync_data()?;
-                // The action's effect in this simulation: its line in the execution log.
-                self.append("executed.log", a.key.as_str())?;
-            }
+        let keys = self.record.join("keys");
+        let path = keys.join(&file_name);
+        let claim = serde_json::json!({"key": a.key, "target": a.target, "action": a.kind});
+        let what = claim.to_string();
+        // Written aside, then linked into place: the claim appears whole or not at all.
+        let tmp = keys.join(format!(".{file_name}.{}", std::process::id()));
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(what.as_bytes())?;
+            f.sync_data()?;
+        }
+        let linked = fs::hard_link(&tmp, &path);
+        fs::remove_file(&tmp)?;
+        match linked {
+            Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 let before = fs::read_to_string(&path)?;
                 let log = if before == what {
@@ -148,13 +155,11 @@ impl SimHost {
     }
 }
 
-/// What the record directory says: executed keys per target in order, keys executed more than
-/// once, keys delivered again, keys reused for another action.
+/// What the record directory says: executed keys per target in order, keys delivered again,
+/// keys reused for another action.
 pub struct Record {
-    /// Executed keys per target, in execution order.
-    pub executed: std::collections::BTreeMap<String, Vec<String>>,
-    /// Keys with more than one line in `executed.log`.
-    pub executed_twice: usize,
+    /// Executed keys per target, in the engine's order (the sequence number in the key).
+    pub executed: BTreeMap<String, Vec<String>>,
     /// Lines of `redelivered.log`.
     pub redelivered: usize,
     /// Lines of `conflicts.log`.
@@ -163,29 +168,41 @@ pub struct Record {
 
 impl Record {
     /// Reads the record directory.
-    pub fn read(dir: &std::path::Path) -> io::Result<Record> {
-        let lines = |name: &str| -> io::Result<Vec<String>> {
+    pub fn read(dir: &Path) -> io::Result<Record> {
+        let lines = |name: &str| -> io::Result<usize> {
             match fs::read_to_string(dir.join(name)) {
-                Ok(s) => Ok(s.lines().map(str::to_owned).collect()),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+                Ok(s) => Ok(s.lines().count()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
                 Err(e) => Err(e),
             }
         };
-        let mut executed: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-        let mut seen = std::collections::HashSet::new();
-        let mut executed_twice = 0;
-        for key in lines("executed.log")? {
-            if !seen.insert(key.clone()) {
-                executed_twice += 1;
+        let mut executed: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
+        for entry in fs::read_dir(dir.join("keys"))? {
+            let entry = entry?;
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue; // a claim being written when its worker was killed
             }
-            let target = key.split('/').next().unwrap_or_default().to_owned();
-            executed.entry(target).or_default().push(key);
+            let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(entry.path())?)
+                .map_err(io::Error::other)?;
+            let key = v["key"].as_str().unwrap_or_default().to_owned();
+            let target = v["target"].as_str().unwrap_or_default().to_owned();
+            let seq = key
+                .split('/')
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(u64::MAX);
+            executed.entry(target).or_default().push((seq, key));
         }
         Ok(Record {
-            executed,
-            executed_twice,
-            redelivered: lines("redelivered.log")?.len(),
-            conflicts: lines("conflicts.log")?.len(),
+            executed: executed
+                .into_iter()
+                .map(|(t, mut keys)| {
+                    keys.sort();
+                    (t, keys.into_iter().map(|(_, k)| k).collect())
+                })
+                .collect(),
+            redelivered: lines("redelivered.log")?,
+            conflicts: lines("conflicts.log")?,
         })
     }
 }
