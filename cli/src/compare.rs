@@ -227,13 +227,14 @@ fn load_criterion_dir(
         )));
     }
     let names: Option<Vec<&str>> = baseline.map(|b| b.split(',').map(str::trim).collect());
-    if let Some(n) = &names
-        && n.iter().any(|x| x.is_empty())
-    {
-        return Err(Failure(format!(
-            "--baseline `{}`: an empty name in the list",
-            baseline.unwrap_or_default()
-        )));
+    if let Some(n) = &names {
+        let distinct: std::collections::BTreeSet<&str> = n.iter().copied().collect();
+        if n.iter().any(|x| x.is_empty()) || distinct.len() != n.len() {
+            return Err(Failure(format!(
+                "--baseline `{}`: an empty or repeated name in the list (each run counts once)",
+                baseline.unwrap_or_default()
+            )));
+        }
     }
     let mut picked: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
     for (bench_dir, baselines) in &found {

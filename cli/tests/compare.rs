@@ -315,7 +315,25 @@ fn several_runs_a_side_compare_one_median_per_run() {
         None,
     );
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("empty name"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("empty or repeated name"),
+        "{}",
+        stderr(&out)
+    );
+    let out = canary(
+        &[
+            "compare",
+            "--old",
+            p,
+            "--new",
+            p,
+            "--baseline",
+            "old-1,old-1",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("repeated"), "{}", stderr(&out));
 }
 
 #[test]

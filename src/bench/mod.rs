@@ -78,6 +78,7 @@
 //! # Ok::<(), canary_analysis::Error>(())
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -733,9 +734,9 @@ pub fn compare(old: &[Samples], new: &[Samples], opts: &CompareOptions) -> Resul
             }
             Err(e) => return Err(e),
         };
-        let mut so = ot.clone();
+        let mut so = ot.to_vec();
         so.sort_unstable_by(f64::total_cmp);
-        let mut sn = nt.clone();
+        let mut sn = nt.to_vec();
         sn.sort_unstable_by(f64::total_cmp);
         let too_few = min_two_sided_p(ot.len(), nt.len()) > level;
         rows.push(BenchmarkComparison {
@@ -791,18 +792,18 @@ pub fn compare(old: &[Samples], new: &[Samples], opts: &CompareOptions) -> Resul
     })
 }
 
-/// The values not more than `g` above their median (all of them without `g`), and how many
-/// were left out.
-fn undisturbed(t: &[f64], g: Option<f64>) -> (Vec<f64>, usize) {
+/// The values not more than `g` above their median (all of them, borrowed, without `g`; sorted
+/// with it: the tests do not depend on order), and how many were left out.
+fn undisturbed(t: &[f64], g: Option<f64>) -> (Cow<'_, [f64]>, usize) {
     let Some(g) = g else {
-        return (t.to_vec(), 0);
+        return (Cow::Borrowed(t), 0);
     };
     let mut s = t.to_vec();
     s.sort_unstable_by(f64::total_cmp);
     let limit = median(&s) * (1.0 + g);
-    let kept: Vec<f64> = t.iter().copied().filter(|&x| x <= limit).collect();
-    let dropped = t.len() - kept.len();
-    (kept, dropped)
+    s.truncate(s.partition_point(|&x| x <= limit));
+    let dropped = t.len() - s.len();
+    (Cow::Owned(s), dropped)
 }
 
 #[cfg(test)]

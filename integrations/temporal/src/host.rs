@@ -23,6 +23,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use canary_analysis::orchestrate::{Action, ActionKind, EventKind, timed_out};
 use temporalio_macros::activities;
@@ -36,6 +37,9 @@ pub struct SimHost {
     faults: f64,
     fault_seed: u64,
     record: PathBuf,
+    /// Makes each delivery's scratch file unique, also between concurrent deliveries of one
+    /// key in one process.
+    scratch: AtomicU64,
 }
 
 impl SimHost {
@@ -52,6 +56,7 @@ impl SimHost {
             faults,
             fault_seed,
             record,
+            scratch: AtomicU64::new(0),
         })
     }
 
@@ -84,7 +89,11 @@ impl SimHost {
         let claim = serde_json::json!({"key": a.key, "target": a.target, "action": a.kind});
         let what = claim.to_string();
         // Written aside, then linked into place: the claim appears whole or not at all.
-        let tmp = keys.join(format!(".{file_name}.{}", std::process::id()));
+        let tmp = keys.join(format!(
+            ".{file_name}.{}.{}",
+            std::process::id(),
+            self.scratch.fetch_add(1, Ordering::Relaxed)
+        ));
         {
             let mut f = File::create(&tmp)?;
             f.write_all(what.as_bytes())?;
